@@ -1,0 +1,162 @@
+"""``mode = multiprocessing``: each job in its own forked OS process, in its own session.
+
+The child survives a server restart (it is adopted by the next server through its heartbeat), a crash of
+the job cannot touch the server, and cancel kills the child's whole process group. Optional resource
+limits (``[processing] max_memory``, ``max_cpu_time``, ``max_open_files``) are applied with setrlimit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import resource
+import signal
+import socket
+import threading
+from pathlib import Path
+
+from pywps.backends.base import Processing, RunnerState, RunnerStatus, register
+
+log = logging.getLogger(__name__)
+
+_HOST = socket.gethostname()
+
+
+def _start_time(pid: int) -> str | None:
+    """The kernel's start time of ``pid`` (guards against pid reuse), or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+    except OSError:
+        return None
+    if fields[0] == b"Z":
+        return None
+    return fields[19].decode()
+
+
+@register
+class MultiProcessing(Processing):
+    """Fork a child that runs :func:`pywps.worker.run_job` for one job."""
+
+    name = "multiprocessing"
+    can_pause = True
+
+    def __init__(self, config) -> None:
+        super().__init__(config)
+        self._exits: dict[int, int] = {}
+        self._lock = threading.Lock()
+        self._limits = {
+            resource.RLIMIT_AS: config.getsize("processing", "max_memory", 0),
+            resource.RLIMIT_CPU: config.getint("processing", "max_cpu_time", 0),
+            resource.RLIMIT_NOFILE: config.getint("processing", "max_open_files", 0),
+        }
+
+    def start(self, job_id: str, jobdir: Path, process_identifier: str) -> str:
+        from pywps.jobs.jobdir import JobDir
+
+        pid = os.fork()
+        if pid == 0:  # child
+            code = 1
+            try:
+                os.setsid()
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                for limit, value in self._limits.items():
+                    if value:
+                        resource.setrlimit(limit, (value, value))
+                from pywps import worker
+
+                _redirect_output(Path(jobdir) / "out" / "worker.log")
+                code = worker.run_job(JobDir(Path(jobdir)))
+            except BaseException:
+                log.exception("worker for job %s crashed", job_id)
+            finally:
+                os._exit(code)
+        started = _start_time(pid) or "0"
+        return f"{_HOST}:{pid}:{started}"
+
+    @staticmethod
+    def _parse(handle: str) -> tuple[str, int, str]:
+        host, pid, started = handle.rsplit(":", 2)
+        return host, int(pid), started
+
+    def _reap(self, pid: int, block: bool = False) -> int | None:
+        """Collect our child's exit code if it has ended; None while it runs or if not our child."""
+        with self._lock:
+            if pid in self._exits:
+                return self._exits[pid]
+        try:
+            done, status = os.waitpid(pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if done == 0:
+            return None
+        code = os.waitstatus_to_exitcode(status)
+        with self._lock:
+            self._exits[pid] = code
+        return code
+
+    def poll(self, handle: str) -> RunnerStatus:
+        host, pid, started = self._parse(handle)
+        if host != _HOST:
+            return RunnerStatus(RunnerState.LOST, message=f"the job ran on host {host}, not on {_HOST}")
+        code = self._reap(pid)
+        if code is not None:
+            return RunnerStatus(RunnerState.EXITED, code, _describe_exit(code))
+        if _start_time(pid) != started:
+            return RunnerStatus(RunnerState.EXITED, None, "the job's process has ended")
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as handle_file:
+                state = handle_file.read().rsplit(b")", 1)[1].split()[0]
+        except OSError:
+            return RunnerStatus(RunnerState.EXITED, None, "the job's process has ended")
+        return RunnerStatus(RunnerState.PAUSED if state == b"T" else RunnerState.RUNNING)
+
+    def wait(self, handle: str, timeout: float | None = None) -> RunnerStatus:
+        host, pid, _ = self._parse(handle)
+        if timeout is None and host == _HOST:
+            code = self._reap(pid, block=True)
+            if code is not None:
+                return RunnerStatus(RunnerState.EXITED, code, _describe_exit(code))
+        return super().wait(handle, timeout)
+
+    def _signal(self, handle: str, signum: int) -> None:
+        host, pid, started = self._parse(handle)
+        if host != _HOST or _start_time(pid) != started:
+            return
+        try:
+            os.killpg(pid, signum)
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            os.kill(pid, signum)
+
+    def cancel(self, handle: str) -> None:
+        self._signal(handle, signal.SIGKILL)
+        self._reap(self._parse(handle)[1])
+
+    def pause(self, handle: str) -> None:
+        self._signal(handle, signal.SIGSTOP)
+
+    def resume(self, handle: str) -> None:
+        self._signal(handle, signal.SIGCONT)
+
+
+def _describe_exit(code: int) -> str:
+    if code >= 0:
+        return "" if code in (0, 1) else f"the job's process exited with code {code}"
+    name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+    hints = {"SIGKILL": " (killed: out of memory, or cancelled)", "SIGXCPU": " (CPU time limit reached)",
+             "SIGSEGV": " (the process crashed)"}
+    return f"killed by signal {name}{hints.get(name, '')}"
+
+
+def _redirect_output(path: Path) -> None:
+    """Send the child's stdout/stderr to its worker log, away from the server's."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)

@@ -1,0 +1,186 @@
+"""The worker entry point: run one stored job from its job directory.
+
+``python -m pywps.worker JOBDIR`` or ``python -m pywps.worker --indir IN --outdir OUT`` (container mounts).
+It reads ``in/job.json``, runs the process and writes ``out/status.json``, ``out/result.json`` and
+``out/files/``. It speaks files only: no web framework, no database, no container SDK.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import re
+import shutil
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from pywps.exceptions import NoApplicableCode
+from pywps.jobs.jobdir import JobDir
+from pywps.requestmodel import ExecuteRequest
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_SECONDS = 2.0
+_PRELOADED: dict[str, Any] = {}
+
+
+def preload(processes: list[Any]) -> None:
+    """Make already-imported process objects available to forked workers."""
+    _PRELOADED.update({p.identifier: p for p in processes})
+
+
+def process_spec(process: Any) -> dict[str, Any]:
+    """How a worker elsewhere finds ``process``: its class, or the module holding the instance."""
+    from pywps.process import Process
+
+    cls = type(process)
+    if cls is Process:
+        module, qualname = getattr(process.handler, "__module__", ""), ""
+    else:
+        module, qualname = cls.__module__, cls.__qualname__
+    main = sys.modules.get(module)
+    path = getattr(main, "__file__", None)
+    sys_path = []
+    if path and module:
+        root = Path(path).resolve().parent
+        for _ in range(module.count(".")):
+            root = root.parent
+        sys_path.append(str(root))
+    return {"identifier": process.identifier, "module": module, "qualname": qualname, "sys_path": sys_path}
+
+
+def load_process(spec: dict[str, Any]) -> Any:
+    """Import the process described by ``spec`` (see :func:`process_spec`)."""
+    identifier = spec["identifier"]
+    if identifier in _PRELOADED:
+        return _PRELOADED[identifier]
+    for entry in spec.get("sys_path", []):
+        if entry not in sys.path and os.path.isdir(entry):
+            sys.path.append(entry)
+    module = importlib.import_module(spec["module"])
+    if spec.get("qualname"):
+        target: Any = module
+        for part in spec["qualname"].split("."):
+            target = getattr(target, part)
+        return target() if isinstance(target, type) else target
+    from pywps.process import Process
+
+    for value in vars(module).values():
+        candidates = value if isinstance(value, (list, tuple)) else [value]
+        for item in candidates:
+            if isinstance(item, Process) and item.identifier == identifier:
+                return item
+    raise NoApplicableCode(f"process {identifier!r} not found in module {spec['module']!r}")
+
+
+_SAFE_MESSAGE = re.compile(r"[^\w .,:;'\"()\[\]{}/=+\-%@#!?<>*&|~^$\\]")
+
+
+def _client_message(exc: BaseException) -> str:
+    """A short message for the client: the exception type and first line, never a traceback."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    text = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    return "Process error: " + _SAFE_MESSAGE.sub("", text)[:300]
+
+
+def run_job(jobdir: JobDir, process: Any | None = None) -> int:
+    """Run the job in ``jobdir``; return 0 on success, 1 on failure. Never raises."""
+    pid = os.getpid()
+    state = {"percent": 0, "message": "Process started"}
+    lock = threading.Lock()
+    done = threading.Event()
+
+    def status_cb(message: str, percent: int | None = None) -> None:
+        with lock:
+            state["message"] = message or state["message"]
+            if percent is not None:
+                state["percent"] = max(0, min(100, int(percent)))
+            jobdir.write_status("started", state["percent"], state["message"], pid)
+
+    def beat() -> None:
+        while not done.wait(HEARTBEAT_SECONDS):
+            with lock:
+                jobdir.beat()
+
+    try:
+        job = jobdir.read_job()
+        request = ExecuteRequest.from_dict(job["request"])
+        status_cb("Process started", 0)
+        threading.Thread(target=beat, name="pywps-heartbeat", daemon=True).start()
+        if process is None:
+            process = load_process(job["process"])
+        workdir = jobdir.outdir / "work"
+        workdir.mkdir(exist_ok=True)
+        from pywps.execute import run_process
+
+        outputs = run_process(
+            process, request, workdir=workdir, outdir=jobdir.files_dir, indir=jobdir.indir,
+            status_cb=status_cb, max_single_input_size=int(job.get("limits", {}).get("maxsingleinputsize", 0)),
+        )
+        jobdir.write_result([o.to_dict() for o in outputs], None)
+        done.set()
+        with lock:
+            jobdir.write_status("succeeded", 100, "Process succeeded", pid)
+        code = 0
+    except NoApplicableCode as exc:
+        log.info("job %s failed: %s", jobdir.path.name, exc)
+        code = _fail(jobdir, pid, done, lock, exc.name, exc.locator, exc.description)
+    except Exception as exc:
+        log.exception("job %s: process raised", jobdir.path.name)
+        from pywps.app.exceptions import ProcessError
+
+        if isinstance(exc, ProcessError):
+            code = _fail(jobdir, pid, done, lock, "NoApplicableCode", "", str(getattr(exc, "msg", exc)))
+        else:
+            code = _fail(jobdir, pid, done, lock, "NoApplicableCode", "", _client_message(exc))
+    finally:
+        done.set()
+    if job_cleans_workdir(jobdir):
+        shutil.rmtree(jobdir.outdir / "work", ignore_errors=True)
+    return code
+
+
+def job_cleans_workdir(jobdir: JobDir) -> bool:
+    try:
+        return bool(jobdir.read_job().get("cleantempdir", True))
+    except Exception:
+        return True
+
+
+def _fail(jobdir: JobDir, pid: int, done: threading.Event, lock: threading.Lock,
+          code: str, locator: str, text: str) -> int:
+    done.set()
+    try:
+        jobdir.write_result([], {"code": code, "locator": locator, "text": text})
+        with lock:
+            jobdir.write_status("failed", 100, text, pid)
+    except OSError:
+        log.exception("could not write the failure of job %s", jobdir.path.name)
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pywps.worker", description=__doc__.splitlines()[0])
+    parser.add_argument("jobdir", nargs="?", help="the job directory (holding in/ and out/)")
+    parser.add_argument("--indir", help="the job's in/ directory, when mounted elsewhere")
+    parser.add_argument("--outdir", help="the job's out/ directory, when mounted elsewhere")
+    args = parser.parse_args(argv)
+    if args.indir and args.outdir:
+        jobdir = JobDir.split(Path(args.indir), Path(args.outdir))
+    elif args.jobdir:
+        jobdir = JobDir(Path(args.jobdir))
+    else:
+        parser.error("give JOBDIR or both --indir and --outdir")
+    logging.basicConfig(
+        level=logging.INFO, filename=str(jobdir.outdir / "worker.log"),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    return run_job(jobdir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
