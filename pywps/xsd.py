@@ -1,4 +1,4 @@
-"""Validate WPS/OWS documents against the official schemas bundled in ``pywps/schemas`` (never the network)."""
+"""Validate WPS/OWS documents against the official schemas bundled in ``pywps/schemas``, offline."""
 
 from __future__ import annotations
 
