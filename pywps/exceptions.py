@@ -35,7 +35,7 @@ class NoApplicableCode(Exception):
             f'version={quoteattr(version)} xml:lang={quoteattr(lang)}>'
             f'<ows:Exception exceptionCode="{self.name}"{locator}>{text}</ows:Exception>'
             "</ows:ExceptionReport>"
-        ).encode("utf-8")
+        ).encode()
 
     def __str__(self) -> str:
         return f"{self.name}: {self.description}" + (f" (locator={self.locator})" if self.locator else "")

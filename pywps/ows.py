@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from lxml import etree
 from lxml.builder import ElementMaker
@@ -30,7 +30,7 @@ OWS = ElementMaker(namespace=OWS_NS, nsmap=NSMAP)
 WPS = ElementMaker(namespace=WPS_NS, nsmap=NSMAP)
 
 
-def get_ElementMakerForVersion(version: str) -> tuple[ElementMaker, ElementMaker]:  # noqa: N802
+def get_ElementMakerForVersion(version: str) -> tuple[ElementMaker, ElementMaker]:
     """Return the (WPS, OWS) element makers for a WPS version (PyWPS 4 API)."""
     nsmap = NAMESPACES.get(version)
     if nsmap is None:

@@ -88,8 +88,8 @@ class ExecuteRequest:
 
     @property
     def is_async(self) -> bool:
-        """WPS 1.0.0: stored and with status updates means run in the background."""
-        return self.store_execute_response and self.status
+        """WPS 1.0.0: a stored response means answer at once and run in the background."""
+        return self.store_execute_response
 
     def inputs_for(self, identifier: str) -> list[InputValue]:
         return [i for i in self.inputs if i.identifier == identifier]

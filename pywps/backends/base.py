@@ -98,9 +98,8 @@ def register(cls: type[Processing]) -> type[Processing]:
 
 def backend_class(mode: str) -> type[Processing]:
     """The backend class for a ``[processing] mode`` value."""
-    from pywps.exceptions import ConfigurationError
-
     import pywps.backends  # noqa: F401  (registers built-in backends)
+    from pywps.exceptions import ConfigurationError
 
     try:
         return _REGISTRY[mode]

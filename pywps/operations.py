@@ -1,0 +1,159 @@
+"""The WPS operations: a parsed request in, a response document (or raw output) out."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from pywps.config import Config
+from pywps.dispatcher import Dispatcher
+from pywps.exceptions import (
+    InvalidParameterValue,
+    InvalidUpdateSequence,
+    NoApplicableCode,
+    VersionNegotiationFailed,
+)
+from pywps.ows import xml_bytes
+from pywps.requestmodel import DescribeProcessRequest, ExecuteRequest, GetCapabilitiesRequest
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_VERSIONS = ("1.0.0",)
+XML = "text/xml; charset=utf-8"
+
+
+@dataclass
+class Reply:
+    """What an operation answers: body, content type, HTTP status and extra headers."""
+
+    body: bytes
+    content_type: str = XML
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class Operations:
+    """GetCapabilities, DescribeProcess and Execute over a fixed list of processes."""
+
+    def __init__(self, config: Config, processes: list[Any], dispatcher: Dispatcher) -> None:
+        self.config = config
+        self.processes = {p.identifier: p for p in processes}
+        self.dispatcher = dispatcher
+        self.update_sequence = config.getstr("server", "updatesequence", "")
+        self._cache: dict[tuple, bytes] = {}
+        self._cache_lock = threading.Lock()
+
+    def _language(self, requested: str | None) -> str:
+        languages = self.config.languages
+        if not requested:
+            return languages[0]
+        for language in languages:
+            if language.lower() == requested.lower():
+                return language
+        raise InvalidParameterValue(
+            f"language {requested!r} is not supported; choose one of {', '.join(languages)}", locator="language")
+
+    def _cached(self, key: tuple, build) -> bytes:
+        body = self._cache.get(key)
+        if body is None:
+            body = xml_bytes(build())
+            with self._cache_lock:
+                if len(self._cache) > 256:
+                    self._cache.clear()
+                self._cache[key] = body
+        return body
+
+    def get_capabilities(self, request: GetCapabilitiesRequest) -> Reply:
+        if request.accept_versions and not set(request.accept_versions) & set(SUPPORTED_VERSIONS):
+            raise VersionNegotiationFailed(
+                f"none of the versions {', '.join(request.accept_versions)} is supported; "
+                f"this server speaks {', '.join(SUPPORTED_VERSIONS)}", locator="AcceptVersions")
+        if request.update_sequence and self.update_sequence and request.update_sequence > self.update_sequence:
+            raise InvalidUpdateSequence(
+                f"updateSequence {request.update_sequence!r} is newer than the server's "
+                f"{self.update_sequence!r}", locator="updateSequence")
+        language = self._language(request.language)
+
+        def build():
+            from pywps.encode.capabilities import capabilities
+            from pywps.encode.describe import process_brief
+
+            return capabilities(
+                processes=list(self.processes.values()), service=self.config.section("metadata:main"),
+                url=self.config.url, languages=self.config.languages, language=language,
+                update_sequence=self.update_sequence or None, brief=lambda p: process_brief(p, language),
+            )
+
+        return Reply(self._cached(("caps", language), build))
+
+    def describe_process(self, request: DescribeProcessRequest) -> Reply:
+        self._check_version(request.version)
+        language = self._language(request.language)
+        if any(i.lower() == "all" for i in request.identifiers):
+            identifiers = tuple(self.processes)
+        else:
+            identifiers = request.identifiers
+            for identifier in identifiers:
+                if identifier not in self.processes:
+                    raise InvalidParameterValue(f"Unknown process {identifier!r}", locator="identifier")
+
+        def build():
+            from pywps.encode.describe import describe_process
+
+            return describe_process([self.processes[i] for i in identifiers], language)
+
+        return Reply(self._cached(("describe", language, identifiers), build))
+
+    def execute(self, request: ExecuteRequest) -> Reply:
+        self._check_version(request.version)
+        self._language(request.language)
+        process = self.processes.get(request.identifier)
+        if process is None:
+            raise InvalidParameterValue(f"Unknown process {request.identifier!r}", locator="identifier")
+        if request.status and not request.store_execute_response:
+            raise InvalidParameterValue("status=true requires storeExecuteResponse=true", locator="status")
+        if request.status and not process.status_supported:
+            from pywps.exceptions import StorageNotSupported
+
+            raise StorageNotSupported("this process does not support status updates", locator="status")
+        from pywps.execute import validate_execute_request
+
+        validate_execute_request(process, request)
+        if request.is_async:
+            job = self.dispatcher.submit(process, request)
+            return Reply(job.response or b"")
+        outcome = self.dispatcher.execute_sync(process, request)
+        if not request.raw_output:
+            return Reply(outcome.document)
+        if outcome.exception is not None:
+            raise outcome.exception
+        return self._raw(outcome)
+
+    def _raw(self, outcome) -> Reply:
+        if not outcome.outputs:
+            raise NoApplicableCode("the process produced no output")
+        output = outcome.outputs[0]
+        if output.file:
+            path = self.dispatcher.output_file(outcome.job.id, output.file)
+            data = path.read_bytes() if path else b""
+        else:
+            data = output.raw_bytes()
+        mime = output.mime_type or ("text/plain; charset=utf-8" if output.kind == "literal" else
+                                    "application/octet-stream")
+        headers = {}
+        if output.file:
+            headers["Content-Disposition"] = f'attachment; filename="{output.file}"'
+        return Reply(data, mime, 200, headers)
+
+    def _check_version(self, version: str) -> None:
+        if version not in SUPPORTED_VERSIONS:
+            raise InvalidParameterValue(f"version {version!r} is not supported", locator="version")
+
+    def status_document(self, job_id: str) -> Reply | None:
+        """The current stored status document of an asynchronous job, answered from the job store."""
+        job = self.dispatcher.store.get(job_id)
+        if job is None or not job.response:
+            return None
+        return Reply(job.response, headers={"Cache-Control": "no-cache"})

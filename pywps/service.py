@@ -1,0 +1,141 @@
+"""The WSGI application: ``Service`` (PyWPS 4 compatible) and the Flask app factory ``create_app``.
+
+This is the one error boundary: an OWS exception becomes an ExceptionReport with its HTTP status; anything
+unexpected is logged with its traceback and the client gets a short ``NoApplicableCode``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, request, send_file
+
+from pywps.config import Config, load
+from pywps.exceptions import FileSizeExceeded, NoApplicableCode
+from pywps.operations import Operations, Reply
+from pywps.requestmodel import DescribeProcessRequest, ExecuteRequest, GetCapabilitiesRequest
+
+log = logging.getLogger(__name__)
+
+_JOB_FILE = re.compile(r"^([0-9a-f-]{36})\.xml$")
+_SAFE_NAME = re.compile(r"^[\w.\-]+$")
+
+
+def _exception_reply(exc: NoApplicableCode) -> Response:
+    return Response(exc.to_xml(), status=exc.code, content_type="text/xml; charset=utf-8")
+
+
+def create_app(config: Config | None = None, processes: Iterable[Any] = (), dispatcher=None) -> Flask:
+    """A Flask app serving the WPS at ``/wps`` (and ``/``), stored outputs under ``outputurl`` and ``/health``."""
+    from pywps.configuration import set_config
+    from pywps.dispatcher import Dispatcher
+    from pywps.logs import configure_logging
+
+    config = config or load()
+    set_config(config)
+    configure_logging(config)
+    processes = list(processes)
+    for directory in (config.workdir, config.outputpath):
+        directory.mkdir(parents=True, exist_ok=True)
+    dispatcher = dispatcher or Dispatcher(config, {p.identifier: p for p in processes})
+    dispatcher.backend.check()
+    from pywps.worker import preload
+
+    preload(processes)
+    operations = Operations(config, processes, dispatcher)
+    max_request = config.getsize("server", "maxrequestsize")
+
+    app = Flask("pywps")
+    app.config["MAX_CONTENT_LENGTH"] = None
+    app.extensions["pywps"] = {"config": config, "operations": operations, "dispatcher": dispatcher}
+
+    def wps() -> Response:
+        try:
+            body = None
+            if request.method == "POST":
+                if max_request and (request.content_length or 0) > max_request:
+                    raise FileSizeExceeded(f"the request is larger than {max_request} bytes",
+                                           locator="maxrequestsize")
+                body = request.stream.read(max_request + 1 if max_request else -1)
+            from pywps.request import parse_request
+
+            parsed = parse_request(request.method, request.args, body, max_request)
+            reply = dispatch(parsed)
+        except NoApplicableCode as exc:
+            if exc.code >= 500:
+                log.warning("WPS request failed: %s", exc)
+            return _exception_reply(exc)
+        except Exception:
+            log.exception("unexpected error handling %s %s", request.method, request.full_path)
+            return _exception_reply(NoApplicableCode("Internal server error; the error has been logged"))
+        return Response(reply.body, status=reply.status, content_type=reply.content_type, headers=reply.headers)
+
+    def dispatch(parsed) -> Reply:
+        if isinstance(parsed, GetCapabilitiesRequest):
+            return operations.get_capabilities(parsed)
+        if isinstance(parsed, DescribeProcessRequest):
+            return operations.describe_process(parsed)
+        if isinstance(parsed, ExecuteRequest):
+            return operations.execute(parsed)
+        raise NoApplicableCode(f"unsupported request {type(parsed).__name__}")
+
+    app.add_url_rule("/", "root", wps, methods=["GET", "POST"])
+    app.add_url_rule("/wps", "wps", wps, methods=["GET", "POST"])
+
+    def outputs(name: str) -> Response:
+        match = _JOB_FILE.match(name)
+        if match:
+            reply = operations.status_document(match.group(1))
+            if reply is not None:
+                return Response(reply.body, content_type=reply.content_type, headers=reply.headers)
+            return Response("no such job\n", status=404, content_type="text/plain")
+        parts = name.split("/")
+        if len(parts) != 2 or not all(_SAFE_NAME.match(p) and p not in (".", "..") for p in parts):
+            return Response("not found\n", status=404, content_type="text/plain")
+        path = dispatcher.output_file(parts[0], parts[1])
+        if path is None:
+            return Response("not found\n", status=404, content_type="text/plain")
+        return send_file(path, conditional=True)
+
+    output_prefix = urlsplit(config.outputurl).path.rstrip("/") or "/outputs"
+    app.add_url_rule(f"{output_prefix}/<path:name>", "outputs", outputs)
+
+    def health() -> Response:
+        try:
+            dispatcher.store.count(["accepted"])
+            return Response('{"status": "ok"}\n', content_type="application/json")
+        except Exception as exc:  # noqa: BLE001 - health reports, never raises
+            return Response(f'{{"status": "error", "detail": "{type(exc).__name__}"}}\n', status=503,
+                            content_type="application/json")
+
+    app.add_url_rule("/health", "health", health)
+    return app
+
+
+class Service:
+    """PyWPS 4 compatible WSGI callable: ``Service(processes=[...], cfgfiles=[...])``."""
+
+    def __init__(self, processes: Iterable[Any] = (), cfgfiles: Iterable[str | os.PathLike] | str | None = None,
+                 preprocessors: dict | None = None) -> None:
+        if isinstance(cfgfiles, (str, os.PathLike)):
+            cfgfiles = [cfgfiles]
+        self.processes = list(processes)
+        self.config = load(cfgfiles or ())
+        self.preprocessors = preprocessors or {}
+        self.app = create_app(self.config, self.processes)
+
+    @property
+    def dispatcher(self):
+        return self.app.extensions["pywps"]["dispatcher"]
+
+    def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
+        return self.app.wsgi_app(environ, start_response)
+
+    def close(self) -> None:
+        """Stop the dispatcher thread (tests, embedding)."""
+        self.dispatcher.stop()
