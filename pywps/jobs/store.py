@@ -1,0 +1,432 @@
+"""The persistent job store: SQLAlchemy Core over SQLite (WAL) or PostgreSQL (``postgresql+psycopg://``).
+
+Every method runs its own short transaction and commits before returning, so a client never sees a
+state the store has not committed. State changes are ``UPDATE ... WHERE status IN (allowed sources)``
+and report whether they applied.
+
+Slots. The number of running jobs (``started`` or ``paused``) is counted in the database, across every
+server sharing it. Claims check it and take a job in one serialised transaction: SQLite by
+``BEGIN IMMEDIATE`` (one writer at a time), PostgreSQL by a transaction-level advisory lock taken before
+counting, so two claimers can never both see the same free slot. The queue limit of ``submit`` is
+enforced the same way with a second lock.
+
+Clocks. Times are the calling server's clock (epoch seconds in the database); servers sharing a
+PostgreSQL database must keep their clocks in sync (NTP) for heartbeats to compare.
+
+Threads and processes. One ``JobStore`` is safe to share between threads. After ``os.fork()`` the child
+must not reuse the parent's pooled connections: the store registers ``after_fork()`` with
+``os.register_at_fork`` so a forked child drops the inherited pool (without closing the parent's
+connections) and opens its own; call ``store.after_fork()`` yourself if you fork by other means.
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import os
+import time
+import weakref
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.pool import StaticPool
+
+from pywps.jobs.migrations import instances, jobs, upgrade
+from pywps.jobs.model import FINAL, RUNNING, SOURCES, JobRecord, JobStatus, QueueFull
+
+log = logging.getLogger(__name__)
+
+__all__ = ["JobStore", "QueueFull"]
+
+SLOT_LOCK_KEY = 0x7079777302    # serialises claims (running count) on PostgreSQL
+QUEUE_LOCK_KEY = 0x7079777303   # serialises submits with a queue limit on PostgreSQL
+
+_RUNNING = tuple(s.value for s in RUNNING)
+_LIGHT_COLUMNS = [c for c in jobs.c if c.name not in ("seq", "response")]
+_FULL_COLUMNS = [c for c in jobs.c if c.name != "seq"]
+
+
+def _ts(value: float | None) -> datetime | None:
+    """Epoch seconds -> aware UTC datetime."""
+    return None if value is None else datetime.fromtimestamp(value, UTC)
+
+
+def _epoch(value: datetime | None) -> float | None:
+    """Aware (or naive UTC) datetime -> epoch seconds."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.timestamp()
+
+
+def _statuses(statuses: JobStatus | str | Iterable[JobStatus | str]) -> builtins.list[str]:
+    """One status or several, as their string values."""
+    if isinstance(statuses, str):
+        return [JobStatus(statuses).value]
+    return [JobStatus(s).value for s in statuses]
+
+
+def _record(row: sa.RowMapping) -> JobRecord:
+    """A database row -> JobRecord."""
+    return JobRecord(
+        id=row["id"], process=row["process"], request=row["request"], status=JobStatus(row["status"]),
+        percent=row["percent"], message=row["message"], is_async=bool(row["is_async"]),
+        created=_ts(row["created"]), started=_ts(row["started"]), finished=_ts(row["finished"]),
+        updated=_ts(row["updated"]), backend=row["backend"], handle=row["handle"], owner=row["owner"],
+        heartbeat=_ts(row["heartbeat"]), response=row.get("response"),
+    )
+
+
+def _row(job: JobRecord) -> dict[str, Any]:
+    """A JobRecord -> insert values."""
+    return {
+        "id": job.id, "process": job.process, "request": job.request, "status": JobStatus(job.status).value,
+        "percent": job.percent, "message": job.message, "is_async": job.is_async,
+        "created": _epoch(job.created), "started": _epoch(job.started), "finished": _epoch(job.finished),
+        "updated": _epoch(job.updated) or time.time(), "backend": job.backend, "handle": job.handle,
+        "owner": job.owner, "heartbeat": _epoch(job.heartbeat), "response": job.response,
+    }
+
+
+def _normalise_url(url: str) -> str:
+    """Accept a bare file path as a SQLite database; prefer psycopg 3 for PostgreSQL."""
+    if "://" not in url:
+        return f"sqlite:///{os.path.abspath(url)}"
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+class JobStore:
+    """Jobs and server instances in one SQL database."""
+
+    def __init__(self, url: str, *, pool_size: int = 5, echo: bool = False) -> None:
+        self.url = _normalise_url(url)
+        self.engine = self._create_engine(pool_size, echo)
+        self.dialect = self.engine.dialect.name
+        self._ensure_schema()
+        ref = weakref.ref(self)
+        os.register_at_fork(after_in_child=lambda: (s := ref()) is not None and s.after_fork())
+
+    # -- engine and transactions -------------------------------------------------------------------
+
+    def _create_engine(self, pool_size: int, echo: bool) -> sa.Engine:
+        """An engine configured for the dialect (SQLite pragmas and explicit BEGIN)."""
+        sa_url = sa.make_url(self.url)
+        if sa_url.get_backend_name() != "sqlite":
+            return sa.create_engine(sa_url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True,
+                                    echo=echo)
+        memory = sa_url.database in (None, "", ":memory:")
+        kwargs: dict[str, Any] = {"connect_args": {"timeout": 30, "check_same_thread": False}}
+        if memory:
+            kwargs["poolclass"] = StaticPool
+        else:
+            kwargs.update(pool_size=pool_size, max_overflow=10)
+        engine = sa.create_engine(sa_url, echo=echo, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # let SQLAlchemy emit BEGIN itself (pysqlite's own transaction handling is off)
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA busy_timeout = 30000")
+            if not memory:
+                cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = NORMAL")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: sa.Connection) -> None:
+            write = conn.get_execution_options().get("pywps_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+
+    @contextmanager
+    def _write(self, lock_key: int | None = None) -> Iterator[sa.Connection]:
+        """A committed write transaction: BEGIN IMMEDIATE on SQLite, optional advisory lock on PostgreSQL."""
+        with self.engine.connect() as conn:
+            conn.execution_options(pywps_write=True)
+            with conn.begin():
+                if lock_key is not None and self.dialect == "postgresql":
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key})
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        """A read-only transaction, rolled back at the end."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    def _ensure_schema(self) -> None:
+        """Create or upgrade the schema; safe when several processes start at once."""
+        with self._write() as conn:
+            upgrade(conn)
+
+    def after_fork(self) -> None:
+        """In a forked child: forget the inherited pool without closing the parent's connections."""
+        self.engine.dispose(close=False)
+
+    def dispose(self) -> None:
+        """Close all pooled connections."""
+        self.engine.dispose()
+
+    # -- jobs: submit and read ---------------------------------------------------------------------
+
+    def submit(self, job: JobRecord, max_queued: int | None = None) -> None:
+        """Queue an ACCEPTED job; raise ``QueueFull`` when ``max_queued`` jobs are already waiting."""
+        job.status = JobStatus.ACCEPTED
+        values = _row(job)
+        with self._write(QUEUE_LOCK_KEY if max_queued is not None else None) as conn:
+            if max_queued is not None:
+                queued = conn.execute(
+                    sa.select(sa.func.count()).select_from(jobs)
+                    .where(jobs.c.status == JobStatus.ACCEPTED.value)
+                ).scalar_one()
+                if queued >= max_queued:
+                    raise QueueFull(f"{queued} jobs are queued (maximum {max_queued})")
+            conn.execute(jobs.insert().values(**values))
+
+    def get(self, job_id: str) -> JobRecord | None:
+        """One job with its status document, or None."""
+        with self._read() as conn:
+            row = conn.execute(sa.select(*_FULL_COLUMNS).where(jobs.c.id == job_id)).mappings().first()
+        return None if row is None else _record(row)
+
+    def get_response(self, job_id: str) -> bytes | None:
+        """Only the stored status document of a job (what ``statusLocation`` answers)."""
+        with self._read() as conn:
+            return conn.execute(sa.select(jobs.c.response).where(jobs.c.id == job_id)).scalar()
+
+    def list(
+        self,
+        status: JobStatus | str | Iterable[JobStatus | str] | None = None,
+        process: str | None = None,
+        limit: int = 100,
+        offset: int = 0,
+        owner: str | None = None,
+    ) -> builtins.list[JobRecord]:
+        """Jobs, newest first, without their status documents (``response`` is None; use ``get``)."""
+        query = sa.select(*_LIGHT_COLUMNS).order_by(jobs.c.seq.desc()).limit(limit).offset(offset)
+        if status is not None:
+            query = query.where(jobs.c.status.in_(_statuses(status)))
+        if process is not None:
+            query = query.where(jobs.c.process == process)
+        if owner is not None:
+            query = query.where(jobs.c.owner == owner)
+        with self._read() as conn:
+            return [_record(r) for r in conn.execute(query).mappings()]
+
+    def count(self, statuses: JobStatus | str | Iterable[JobStatus | str]) -> int:
+        """How many jobs are in the given states."""
+        query = sa.select(sa.func.count()).select_from(jobs).where(jobs.c.status.in_(_statuses(statuses)))
+        with self._read() as conn:
+            return conn.execute(query).scalar_one()
+
+    # -- jobs: slots -------------------------------------------------------------------------------
+
+    def _running_count(self, conn: sa.Connection) -> int:
+        """Running jobs across all servers, inside the caller's serialised transaction."""
+        return conn.execute(
+            sa.select(sa.func.count()).select_from(jobs).where(jobs.c.status.in_(_RUNNING))
+        ).scalar_one()
+
+    def claim_next(self, owner: str, backend: str, max_running: int) -> JobRecord | None:
+        """Start the oldest queued job if fewer than ``max_running`` jobs run anywhere; None otherwise."""
+        now = time.time()
+        with self._write(SLOT_LOCK_KEY) as conn:
+            if self._running_count(conn) >= max_running:
+                return None
+            while True:
+                job_id = conn.execute(
+                    sa.select(jobs.c.id).where(jobs.c.status == JobStatus.ACCEPTED.value)
+                    .order_by(jobs.c.seq).limit(1)
+                ).scalar()
+                if job_id is None:
+                    return None
+                row = conn.execute(
+                    jobs.update()
+                    .where(jobs.c.id == job_id, jobs.c.status == JobStatus.ACCEPTED.value)
+                    .values(status=JobStatus.STARTED.value, owner=owner, backend=backend, started=now,
+                            heartbeat=now, updated=now)
+                    .returning(*_FULL_COLUMNS)
+                ).mappings().first()
+                if row is not None:
+                    return _record(row)
+                # dismissed between our select and update (PostgreSQL, unlocked writer): take the next
+
+    def claim_sync(self, job: JobRecord, max_running: int) -> bool:
+        """Insert a synchronous job directly as STARTED if a slot is free; False means ServerBusy."""
+        now = time.time()
+        with self._write(SLOT_LOCK_KEY) as conn:
+            if self._running_count(conn) >= max_running:
+                return False
+            job.status = JobStatus.STARTED
+            job.started = job.heartbeat = job.updated = _ts(now)
+            conn.execute(jobs.insert().values(**_row(job)))
+        return True
+
+    # -- jobs: state changes -----------------------------------------------------------------------
+
+    def transition(
+        self,
+        job_id: str,
+        new_status: JobStatus | str,
+        *,
+        percent: int | None = None,
+        message: str | None = None,
+        response: bytes | None = None,
+        handle: str | None = None,
+        owner: str | None = None,
+    ) -> bool:
+        """Move a job to ``new_status`` if the state machine allows it from its current state.
+
+        A progress update (``started -> started``) never moves ``percent`` backwards; ``succeeded``
+        sets percent 100 unless given; ``started -> accepted`` (requeue) clears owner, handle, heartbeat
+        and ``started``. Returns whether the change applied.
+        """
+        new = JobStatus(new_status)
+        now = time.time()
+        values: dict[str, Any] = {"status": new.value, "updated": now}
+        if percent is not None:
+            percent = max(0, min(100, int(percent)))
+            if new is JobStatus.STARTED:
+                values["percent"] = sa.case((jobs.c.percent > percent, jobs.c.percent), else_=percent)
+            else:
+                values["percent"] = percent
+        elif new is JobStatus.SUCCEEDED:
+            values["percent"] = 100
+        if message is not None:
+            values["message"] = message
+        if response is not None:
+            values["response"] = response
+        if handle is not None:
+            values["handle"] = handle
+        if owner is not None:
+            values["owner"] = owner
+        if new in FINAL:
+            values["finished"] = now
+        elif new is JobStatus.STARTED:
+            values["started"] = sa.func.coalesce(jobs.c.started, now)
+            values["heartbeat"] = now
+        elif new is JobStatus.ACCEPTED:
+            values.update(owner=None, handle=None, heartbeat=None, started=None, percent=0)
+        sources = [s.value for s in SOURCES[new]]
+        with self._write() as conn:
+            result = conn.execute(
+                jobs.update().where(jobs.c.id == job_id, jobs.c.status.in_(sources)).values(**values)
+            )
+            return result.rowcount == 1
+
+    def set_handle(self, job_id: str, handle: str) -> bool:
+        """Record the runner handle (pid, container id, batch id) of a job."""
+        return self._update(job_id, handle=handle)
+
+    def set_response(self, job_id: str, response: bytes) -> bool:
+        """Store the latest rendered status document of a job."""
+        return self._update(job_id, response=response)
+
+    def _update(self, job_id: str, **values: Any) -> bool:
+        """Set columns of one job regardless of its state."""
+        with self._write() as conn:
+            query = jobs.update().where(jobs.c.id == job_id).values(updated=time.time(), **values)
+            return conn.execute(query).rowcount == 1
+
+    def heartbeat(self, owner: str, ids: builtins.list[str] | None = None) -> int:
+        """Refresh the heartbeat of running jobs owned by ``owner`` (all of them when ``ids`` is None)."""
+        if ids is not None and not ids:
+            return 0
+        query = jobs.update().where(jobs.c.owner == owner, jobs.c.status.in_(_RUNNING))
+        if ids is not None:
+            query = query.where(jobs.c.id.in_(ids))
+        with self._write() as conn:
+            return conn.execute(query.values(heartbeat=time.time())).rowcount
+
+    def running(self, owner: str | None = None) -> builtins.list[JobRecord]:
+        """Jobs holding a slot (started or paused), oldest first, without status documents."""
+        query = sa.select(*_LIGHT_COLUMNS).where(jobs.c.status.in_(_RUNNING)).order_by(jobs.c.seq)
+        if owner is not None:
+            query = query.where(jobs.c.owner == owner)
+        with self._read() as conn:
+            return [_record(r) for r in conn.execute(query).mappings()]
+
+    def stale(self, timeout_s: float) -> builtins.list[JobRecord]:
+        """Running jobs whose heartbeat is older than ``timeout_s`` seconds."""
+        limit = time.time() - timeout_s
+        query = (
+            sa.select(*_LIGHT_COLUMNS)
+            .where(jobs.c.status.in_(_RUNNING), sa.func.coalesce(jobs.c.heartbeat, jobs.c.updated) < limit)
+            .order_by(jobs.c.seq)
+        )
+        with self._read() as conn:
+            return [_record(r) for r in conn.execute(query).mappings()]
+
+    def adopt(self, from_owner: str, to_owner: str) -> int:
+        """Hand the running jobs of a dead server instance to another; returns how many."""
+        with self._write() as conn:
+            return conn.execute(
+                jobs.update()
+                .where(jobs.c.owner == from_owner, jobs.c.status.in_(_RUNNING))
+                .values(owner=to_owner, heartbeat=time.time(), updated=time.time())
+            ).rowcount
+
+    def delete_older_than(
+        self, age: timedelta, statuses: Iterable[JobStatus | str] = FINAL
+    ) -> builtins.list[str]:
+        """Delete jobs in ``statuses`` that ended (or last changed) over ``age`` ago; returns their ids."""
+        limit = time.time() - age.total_seconds()
+        with self._write() as conn:
+            rows = conn.execute(
+                jobs.delete()
+                .where(jobs.c.status.in_(_statuses(statuses)),
+                       sa.func.coalesce(jobs.c.finished, jobs.c.updated) < limit)
+                .returning(jobs.c.id)
+            )
+            return [r[0] for r in rows]
+
+    # -- server instances --------------------------------------------------------------------------
+
+    def register_instance(self, instance_id: str, host: str, pid: int) -> None:
+        """Record a live server instance (replacing an earlier record with the same id)."""
+        now = time.time()
+        with self._write() as conn:
+            conn.execute(instances.delete().where(instances.c.id == instance_id))
+            conn.execute(instances.insert().values(id=instance_id, host=host, pid=pid, started=now,
+                                                   heartbeat=now))
+
+    def beat_instance(self, instance_id: str) -> bool:
+        """Refresh an instance's heartbeat; False if it is not registered (it was declared dead)."""
+        with self._write() as conn:
+            result = conn.execute(
+                instances.update().where(instances.c.id == instance_id).values(heartbeat=time.time())
+            )
+            return result.rowcount == 1
+
+    def dead_instances(self, timeout_s: float) -> builtins.list[str]:
+        """Ids of instances whose heartbeat is older than ``timeout_s`` seconds."""
+        limit = time.time() - timeout_s
+        with self._read() as conn:
+            return list(conn.execute(
+                sa.select(instances.c.id).where(instances.c.heartbeat < limit).order_by(instances.c.heartbeat)
+            ).scalars())
+
+    def instances(self) -> builtins.list[dict[str, Any]]:
+        """All registered instances as dicts (id, host, pid, started, heartbeat)."""
+        with self._read() as conn:
+            return [
+                {**dict(r), "started": _ts(r["started"]), "heartbeat": _ts(r["heartbeat"])}
+                for r in conn.execute(sa.select(instances).order_by(instances.c.started)).mappings()
+            ]
+
+    def remove_instance(self, instance_id: str) -> None:
+        """Forget a server instance."""
+        with self._write() as conn:
+            conn.execute(instances.delete().where(instances.c.id == instance_id))
+
+    def __repr__(self) -> str:
+        return f"JobStore({self.engine.url.render_as_string(hide_password=True)!r})"
