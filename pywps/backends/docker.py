@@ -1,0 +1,614 @@
+"""``mode = docker``: every job in its own hardened, single-use container over a shared job directory.
+
+The job's ``in/`` is bind-mounted read-only at ``dckr_inp_dir`` and its ``out/`` read-write at
+``dckr_out_dir``; the container runs ``python -m pywps.worker --indir IN --outdir OUT`` and speaks files
+only. Hardening is on by default (no network, read-only root, tmpfs /tmp, no capabilities,
+no-new-privileges, non-root user, pids/memory/CPU limits, wall-clock limit enforced from the host).
+Containers carry the labels ``pywps.job`` and ``pywps.instance`` so a restarted server can re-attach to
+them (:meth:`Container.adopt`) and remove the ones nobody owns (:meth:`Container.reap`).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from pywps.backends.base import Processing, RunnerState, RunnerStatus, register
+from pywps.exceptions import ConfigurationError, NoApplicableCode
+
+log = logging.getLogger(__name__)
+
+LABEL_JOB = "pywps.job"
+LABEL_INSTANCE = "pywps.instance"
+LABEL_PROCESS = "pywps.process"
+LABEL_JOBDIR = "pywps.jobdir"
+LABEL_TIME_LIMIT = "pywps.time_limit"
+LABEL_MEMORY = "pywps.memory"
+LABEL_PIDS = "pywps.pids_limit"
+FORBIDDEN_NETWORKS = ("bridge", "default", "host")
+_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+_WAIT_CHUNK = 1.0
+
+
+def _parse_size(text: str) -> int:
+    """'256m' / '256MiB' / '1g' -> bytes (a bare number is bytes)."""
+    value = text.strip().lower().removesuffix("ib").removesuffix("b")
+    unit = value[-1] if value and value[-1] in "kmgt" else ""
+    return int(float(value[: len(value) - len(unit)] or 0) * _SIZE_UNITS[unit])
+
+
+def _mib(nbytes: int) -> str:
+    """Bytes as the message shows them: '256 MiB', '1.5 GiB'."""
+    if nbytes >= 1024**3 and nbytes % (1024**3) == 0:
+        return f"{nbytes // 1024**3} GiB"
+    return f"{nbytes / 1024**2:g} MiB"
+
+
+def _setting(config: Any, key: str, default: str) -> str:
+    """A ``[processing]`` value from a ``Config`` or a plain (possibly nested) mapping."""
+    if hasattr(config, "parser"):
+        value = config.get("processing", key)
+    elif isinstance(config, dict) and isinstance(config.get("processing"), dict):
+        value = config["processing"].get(key)
+    elif isinstance(config, dict):
+        value = config.get(key)
+    else:
+        value = None
+    return default if value is None or str(value).strip() == "" else str(value).strip()
+
+
+def _section(config: Any, name: str) -> dict[str, str]:
+    """A whole section (``[docker:images]``) from a ``Config`` or a mapping."""
+    if hasattr(config, "section"):
+        return dict(config.section(name))
+    if isinstance(config, dict) and isinstance(config.get(name), dict):
+        return {str(k).lower(): str(v) for k, v in config[name].items()}
+    return {}
+
+
+def _bool(text: str, key: str) -> bool:
+    lowered = text.lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"[processing] {key} = {text!r}: expected true or false")
+
+
+@dataclass(frozen=True)
+class DockerSettings:
+    """The ``[processing]`` keys of the docker mode, parsed once."""
+
+    image: str = "pywps-worker:latest"
+    images: dict[str, str] = field(default_factory=dict)  # process identifier -> image
+    inp_dir: str = "/pywps/in"
+    out_dir: str = "/pywps/out"
+    network: str = "none"
+    read_only: bool = True
+    tmpfs_size: str = "64m"
+    user: str = "65534:65534"
+    pids_limit: int = 128
+    memory: int = 256 * 1024**2
+    cpus: float = 1.0
+    time_limit: float = 0.0
+    keep_containers: bool = False
+    init: bool = True
+    port_min: int = 0
+    port_max: int = 0
+
+    @classmethod
+    def from_config(cls, config: Any) -> DockerSettings:
+        """Read and check the settings; a bad value raises ``ConfigurationError`` naming the key."""
+        d = cls()
+
+        def num(key: str, default: Any, kind: type) -> Any:
+            text = _setting(config, key, str(default))
+            try:
+                return kind(text.rstrip("s") if kind is float else text)
+            except ValueError:
+                raise ConfigurationError(f"[processing] {key} = {text!r}: expected a number") from None
+
+        image = _setting(config, "docker_image", "") or _setting(config, "docker_img", "") or d.image
+        try:
+            memory = _parse_size(_setting(config, "docker_memory", "256m"))
+        except ValueError:
+            raise ConfigurationError("[processing] docker_memory: expected a size such as 256m") from None
+        settings = cls(
+            image=image,
+            images=_section(config, "docker:images"),
+            inp_dir=_setting(config, "dckr_inp_dir", d.inp_dir),
+            out_dir=_setting(config, "dckr_out_dir", d.out_dir),
+            network=_setting(config, "docker_network", d.network),
+            read_only=_bool(_setting(config, "docker_read_only", "true"), "docker_read_only"),
+            tmpfs_size=_setting(config, "docker_tmpfs_size", d.tmpfs_size),
+            user=_setting(config, "docker_user", d.user),
+            pids_limit=num("docker_pids_limit", d.pids_limit, int),
+            memory=memory,
+            cpus=num("docker_cpus", d.cpus, float),
+            time_limit=num("docker_time_limit", 0, float),
+            keep_containers=_bool(_setting(config, "docker_keep_containers", "false"), "docker_keep_containers"),
+            init=_bool(_setting(config, "docker_init", "true"), "docker_init"),
+            port_min=num("port_min", 0, int),
+            port_max=num("port_max", 0, int),
+        )
+        if settings.network.lower() in FORBIDDEN_NETWORKS:
+            raise ConfigurationError(
+                f"[processing] docker_network = {settings.network!r}: jobs must not reach the host's networks; "
+                "use 'none' or a network made with `docker network create --internal`")
+        if not settings.inp_dir.startswith("/") or not settings.out_dir.startswith("/"):
+            raise ConfigurationError("[processing] dckr_inp_dir and dckr_out_dir must be absolute paths")
+        return settings
+
+    def image_for(self, process_identifier: str) -> str:
+        """The image a process runs in: its ``[docker:images]`` entry, else ``docker_image``."""
+        return self.images.get(process_identifier.lower()) or self.images.get(process_identifier) or self.image
+
+    def uid_gid(self) -> tuple[int, int] | None:
+        """The numeric job user, or None when it is a name the host cannot resolve."""
+        uid, _, gid = self.user.partition(":")
+        if not uid.isdigit() or (gid and not gid.isdigit()):
+            return None
+        return int(uid), int(gid or uid)
+
+
+def _timestamp(text: str) -> float | None:
+    """Docker's RFC 3339 timestamp with nanoseconds -> epoch seconds (None for the zero time)."""
+    if not text or text.startswith("0001-"):
+        return None
+    main, _, frac = text.rstrip("Z").partition(".")
+    stamp = datetime.fromisoformat(main + "+00:00").timestamp()
+    digits = "".join(ch for ch in frac if ch.isdigit())
+    return stamp + (float("0." + digits) if digits else 0.0)
+
+
+def prepare_jobdir(jobdir: Path, user: tuple[int, int] | None) -> tuple[Path, Path]:
+    """Make ``in/`` readable and ``out/`` writable for the container's (non-root) user."""
+    indir, outdir = jobdir / "in", jobdir / "out"
+    indir.mkdir(parents=True, exist_ok=True)
+    outdir.mkdir(parents=True, exist_ok=True)
+    for root, _dirs, files in os.walk(indir):
+        os.chmod(root, os.stat(root).st_mode | 0o555)
+        for name in files:
+            path = os.path.join(root, name)
+            os.chmod(path, os.stat(path).st_mode | 0o444)
+    chown = user is not None and os.geteuid() == 0
+    for root, _dirs, files in os.walk(outdir):
+        for path in [root, *(os.path.join(root, f) for f in files)]:
+            if chown:
+                assert user is not None
+                os.chown(path, user[0], user[1], follow_symlinks=False)
+            elif not os.path.islink(path):
+                os.chmod(path, os.stat(path).st_mode | (0o777 if path == root else 0o666))
+    return indir, outdir
+
+
+def _engine_errors() -> tuple[type[BaseException], ...]:
+    """What a call to an unreachable or failing engine raises."""
+    import docker.errors
+    import requests
+
+    return (docker.errors.DockerException, requests.exceptions.RequestException, OSError)
+
+
+def _pids_events(container_id: str) -> int | None:
+    """How often the container's pids limit refused a fork (cgroup v1 or v2), None if unreadable."""
+    candidates = (
+        f"/sys/fs/cgroup/pids/docker/{container_id}/pids.events",
+        f"/sys/fs/cgroup/pids/system.slice/docker-{container_id}.scope/pids.events",
+        f"/sys/fs/cgroup/docker/{container_id}/pids.events",
+        f"/sys/fs/cgroup/system.slice/docker-{container_id}.scope/pids.events",
+    )
+    for path in candidates:
+        try:
+            with open(path) as handle:
+                for line in handle:
+                    key, _, value = line.partition(" ")
+                    if key == "max":
+                        return int(value)
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+@dataclass
+class _Track:
+    """What this server remembers about one container (rebuilt from labels after a restart)."""
+
+    started: float | None = None          # epoch seconds the container started
+    paused_at: float | None = None
+    paused_total: float = 0.0
+    reason: str = ""                       # why we killed it
+    pids_hit: bool = False
+
+
+@register
+class Container(Processing):
+    """Run each job in a fresh container of the configured image; the handle is the container id."""
+
+    name = "docker"
+    can_pause = True
+
+    def __init__(self, config: Any, client: Any = None, instance_id: str | None = None) -> None:
+        super().__init__(config)
+        self.settings = DockerSettings.from_config(config)
+        server = config.get("server", "instance_id") if hasattr(config, "parser") else None
+        self.instance_id = instance_id or server or uuid.uuid4().hex[:12]
+        self._client = client
+        self._lock = threading.Lock()
+        self._tracks: dict[str, _Track] = {}
+
+    # -- engine ------------------------------------------------------------------------------------
+    @property
+    def client(self) -> Any:
+        """The Docker SDK client (``docker.from_env()``, so ``DOCKER_HOST`` works), made on first use."""
+        if self._client is None:
+            try:
+                import docker
+            except ImportError:
+                raise ConfigurationError("mode docker needs the docker SDK: pip install docker") from None
+            try:
+                self._client = docker.from_env(timeout=30)
+            except _engine_errors() as exc:
+                raise NoApplicableCode(f"Docker engine unreachable: {exc}") from None
+        return self._client
+
+    def _engine_error(self, exc: Exception) -> NoApplicableCode:
+        return NoApplicableCode(f"Docker engine unreachable: {type(exc).__name__}: {str(exc)[:200]}")
+
+    def check(self) -> None:
+        """Fail with a clear ``ConfigurationError`` when the engine is down or an image is missing."""
+        import docker.errors
+
+        try:
+            self.client.ping()
+        except _engine_errors() as exc:
+            raise ConfigurationError(
+                f"mode docker: the Docker engine is not reachable ({type(exc).__name__}: {exc}); "
+                "start it (.ci/docker-engine.sh start) or set DOCKER_HOST") from None
+        for image in sorted({self.settings.image, *self.settings.images.values()}):
+            try:
+                self.client.images.get(image)
+            except docker.errors.ImageNotFound:
+                raise ConfigurationError(
+                    f"mode docker: image {image!r} not found in the Docker engine; build it with "
+                    "`pywps image build` (or .ci/docker-engine.sh image)") from None
+        network = self.settings.network
+        if network != "none":
+            try:
+                net = self.client.networks.get(network)
+            except docker.errors.NotFound:
+                raise ConfigurationError(f"[processing] docker_network = {network!r}: no such network") from None
+            if not net.attrs.get("Internal"):
+                raise ConfigurationError(
+                    f"[processing] docker_network = {network!r} is not internal; create it with "
+                    "`docker network create --internal`")
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def container_kwargs(self, job_id: str, jobdir: Path, process_identifier: str) -> dict[str, Any]:
+        """The ``containers.create`` arguments for one job (hardening, limits, mounts, labels)."""
+        from docker.types import Mount
+
+        s = self.settings
+        jobdir = Path(jobdir).absolute()
+        indir, outdir = jobdir / "in", jobdir / "out"
+        kwargs: dict[str, Any] = {
+            "image": s.image_for(process_identifier),
+            "command": ["python3", "-m", "pywps.worker", "--indir", s.inp_dir, "--outdir", s.out_dir],
+            "name": f"pywps-{job_id}",
+            "hostname": "pywps-job",
+            "detach": True,
+            "labels": {
+                LABEL_JOB: job_id,
+                LABEL_INSTANCE: self.instance_id,
+                LABEL_PROCESS: process_identifier,
+                LABEL_JOBDIR: str(jobdir),
+                LABEL_TIME_LIMIT: f"{s.time_limit:g}",
+                LABEL_MEMORY: str(s.memory),
+                LABEL_PIDS: str(s.pids_limit),
+            },
+            "mounts": [
+                Mount(target=s.inp_dir, source=str(indir), type="bind", read_only=True),
+                Mount(target=s.out_dir, source=str(outdir), type="bind", read_only=False),
+            ],
+            "network_mode": s.network,
+            "read_only": s.read_only,
+            "tmpfs": {"/tmp": f"rw,noexec,nosuid,nodev,size={s.tmpfs_size},mode=1777"},
+            "cap_drop": ["ALL"],
+            "security_opt": ["no-new-privileges"],
+            "user": s.user,
+            "environment": {"HOME": "/tmp", "TMPDIR": "/tmp", "PYWPS_JOB_ID": job_id},
+            "working_dir": "/tmp",
+            "init": s.init,
+        }
+        if s.pids_limit > 0:
+            kwargs["pids_limit"] = s.pids_limit
+        if s.memory > 0:
+            kwargs["mem_limit"] = s.memory
+            kwargs["memswap_limit"] = s.memory
+        if s.cpus > 0:
+            kwargs["nano_cpus"] = int(s.cpus * 1e9)
+        return kwargs
+
+    def start(self, job_id: str, jobdir: Path, process_identifier: str) -> str:
+        """Create and start the job's container; return its id."""
+        import docker.errors
+
+        jobdir = Path(jobdir).absolute()
+        prepare_jobdir(jobdir, self.settings.uid_gid())
+        kwargs = self.container_kwargs(job_id, jobdir, process_identifier)
+        try:
+            try:
+                container = self.client.containers.create(**kwargs)
+            except docker.errors.APIError as exc:
+                if exc.status_code != 409:  # 409: a container of that name exists (a retried start)
+                    raise
+                container = self._existing(kwargs["name"], job_id)
+            if container.status == "created":
+                container.start()
+        except docker.errors.ImageNotFound:
+            raise NoApplicableCode(
+                f"docker image {kwargs['image']!r} not found; build it with `pywps image build`") from None
+        except docker.errors.APIError as exc:
+            raise NoApplicableCode(f"docker could not start the job: {exc.explanation or exc}") from None
+        except NoApplicableCode:
+            raise
+        except _engine_errors() as exc:
+            raise self._engine_error(exc) from None
+        with self._lock:
+            self._tracks[container.id] = _Track(started=time.time())
+        log.info("job %s: container %s started from %s", job_id, container.id[:12], kwargs["image"])
+        return str(container.id)
+
+    def _existing(self, name: str, job_id: str) -> Any:
+        """The container a previous start of the same job left; anything else is an error."""
+        container = self.client.containers.get(name)
+        if container.labels.get(LABEL_JOB) != job_id:
+            raise NoApplicableCode(f"a container named {name!r} exists and is not job {job_id}'s")
+        return container
+
+    def _track(self, handle: str, attrs: dict[str, Any] | None = None) -> _Track:
+        with self._lock:
+            track = self._tracks.get(handle)
+            if track is None:
+                track = self._tracks[handle] = _Track()
+            if track.started is None and attrs is not None:
+                track.started = _timestamp(attrs.get("State", {}).get("StartedAt", ""))
+            return track
+
+    def _inspect(self, handle: str) -> dict[str, Any] | None:
+        """``docker inspect`` of a container, None if it does not exist."""
+        import docker.errors
+
+        try:
+            return self.client.api.inspect_container(handle)
+        except docker.errors.NotFound:
+            return None
+
+    def poll(self, handle: str) -> RunnerStatus:
+        """The state of one container, enforcing the wall-clock limit on the way."""
+        try:
+            attrs = self._inspect(handle)
+        except _engine_errors() as exc:
+            return RunnerStatus(RunnerState.LOST, message=str(self._engine_error(exc).description))
+        if attrs is None:
+            return RunnerStatus(RunnerState.LOST, message="killed: the job's container is gone")
+        return self._status(handle, attrs["State"].get("Status", ""), attrs)
+
+    def poll_many(self, handles: list[str]) -> dict[str, RunnerStatus]:
+        """Report on several containers with one list call (plus an inspect for each that ended)."""
+        if not handles:
+            return {}
+        try:
+            listed = self.client.api.containers(all=True, filters={"label": LABEL_JOB})
+        except _engine_errors() as exc:
+            lost = RunnerStatus(RunnerState.LOST, message=str(self._engine_error(exc).description))
+            return {h: lost for h in handles}
+        states = {c["Id"]: c.get("State", "") for c in listed}
+        result: dict[str, RunnerStatus] = {}
+        for handle in handles:
+            state = states.get(handle)
+            if state is None:
+                match = [cid for cid in states if cid.startswith(handle)]
+                state = states[match[0]] if len(match) == 1 else None
+            if state is None:
+                result[handle] = RunnerStatus(RunnerState.LOST, message="killed: the job's container is gone")
+            elif state in ("exited", "dead") or handle not in self._tracks:
+                result[handle] = self.poll(handle)
+            else:
+                result[handle] = self._status(handle, state, None)
+        return result
+
+    def _status(self, handle: str, state: str, attrs: dict[str, Any] | None) -> RunnerStatus:
+        track = self._track(handle, attrs)
+        if state == "created":
+            return RunnerStatus(RunnerState.PENDING)
+        if state == "paused":
+            return RunnerStatus(RunnerState.PAUSED)
+        if state in ("running", "restarting"):
+            if not track.pids_hit and self.settings.pids_limit > 0:
+                track.pids_hit = bool(_pids_events(handle))
+            limit = self._time_limit(attrs)
+            if limit > 0 and track.started is not None:
+                elapsed = time.time() - track.started - track.paused_total
+                if elapsed > limit:
+                    self._kill(handle, f"killed: time limit {limit:g} s")
+                    return self.poll(handle)
+            return RunnerStatus(RunnerState.RUNNING)
+        if attrs is None:
+            attrs = self._inspect(handle)
+            if attrs is None:
+                return RunnerStatus(RunnerState.LOST, message="killed: the job's container is gone")
+        code = attrs["State"].get("ExitCode")
+        return RunnerStatus(RunnerState.EXITED, exit_code=code, message=self._exit_message(handle, attrs))
+
+    def _time_limit(self, attrs: dict[str, Any] | None) -> float:
+        labels = (attrs or {}).get("Config", {}).get("Labels") or {}
+        try:
+            return float(labels.get(LABEL_TIME_LIMIT, self.settings.time_limit))
+        except ValueError:
+            return self.settings.time_limit
+
+    def _exit_message(self, handle: str, attrs: dict[str, Any]) -> str:
+        """Why the container ended, when the host can tell: OOM, time limit, cancel, pids limit."""
+        state, labels = attrs["State"], attrs.get("Config", {}).get("Labels") or {}
+        code = state.get("ExitCode")
+        track = self._track(handle, attrs)
+        if track.reason:
+            return track.reason
+        if code == 0:
+            return ""
+        if state.get("OOMKilled"):
+            limit = int(labels.get(LABEL_MEMORY, self.settings.memory) or 0)
+            return f"killed: out of memory (limit {_mib(limit)})"
+        limit = self._time_limit(attrs)
+        started, finished = _timestamp(state.get("StartedAt", "")), _timestamp(state.get("FinishedAt", ""))
+        if code == 137 and limit > 0 and started and finished and finished - started >= limit:
+            return f"killed: time limit {limit:g} s"
+        if track.pids_hit:
+            pids = labels.get(LABEL_PIDS, self.settings.pids_limit)
+            return f"pids limit {pids} reached: the process could not start more processes"
+        if code == 137:
+            return "killed (SIGKILL)"
+        if state.get("Error"):
+            return f"container error: {state['Error']}"
+        return ""
+
+    def _kill(self, handle: str, reason: str) -> None:
+        import docker.errors
+
+        track = self._track(handle)
+        if not track.reason:
+            track.reason = reason
+        try:
+            self.client.api.kill(handle)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409:  # 409: not running any more
+                raise
+        log.info("container %s: %s", handle[:12], reason)
+
+    def cancel(self, handle: str) -> None:
+        """Kill the container at once (SIGKILL, also when paused); idempotent."""
+        attrs = self._inspect(handle)
+        if attrs is None or attrs["State"].get("Status") in ("exited", "dead"):
+            return
+        self._kill(handle, "killed: cancelled")
+
+    def wait(self, handle: str, timeout: float | None = None) -> RunnerStatus:
+        """Block on the engine's wait (in 1 s slices that also enforce the time limit) until the end."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            status = self.poll(handle)
+            if status.state in (RunnerState.EXITED, RunnerState.LOST):
+                return status
+            left = _WAIT_CHUNK if deadline is None else min(_WAIT_CHUNK, deadline - time.monotonic())
+            if left <= 0:
+                return status
+            if status.state == RunnerState.PAUSED:
+                time.sleep(min(left, 0.25))
+                continue
+            try:
+                self.client.api.wait(handle, timeout=left)
+            except _engine_errors():  # the read timeout of a slice, or the container went away: poll says which
+                pass
+
+    def pause(self, handle: str) -> None:
+        """Freeze every process of the job (``docker pause``)."""
+        import docker.errors
+
+        try:
+            self.client.api.pause(handle)
+        except docker.errors.NotFound:
+            raise NoApplicableCode("the job's container is gone", locator="pause") from None
+        except docker.errors.APIError as exc:
+            raise NoApplicableCode(f"cannot pause the job: {exc.explanation or exc}", locator="pause") from None
+        track = self._track(handle)
+        track.paused_at = time.time()
+
+    def resume(self, handle: str) -> None:
+        """Thaw a paused job (``docker unpause``); paused time does not count towards the time limit."""
+        import docker.errors
+
+        try:
+            self.client.api.unpause(handle)
+        except docker.errors.NotFound:
+            raise NoApplicableCode("the job's container is gone", locator="resume") from None
+        except docker.errors.APIError as exc:
+            raise NoApplicableCode(f"cannot resume the job: {exc.explanation or exc}", locator="resume") \
+                from None
+        track = self._track(handle)
+        if track.paused_at is not None:
+            track.paused_total += time.time() - track.paused_at
+            track.paused_at = None
+
+    def cleanup(self, handle: str) -> None:
+        """Remove the container and its anonymous volumes unless ``docker_keep_containers``; idempotent."""
+        import docker.errors
+
+        with self._lock:
+            self._tracks.pop(handle, None)
+        if self.settings.keep_containers:
+            return
+        try:
+            self.client.api.remove_container(handle, v=True, force=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            if exc.status_code != 409:  # 409: removal already in progress
+                log.warning("could not remove container %s: %s", handle[:12], exc)
+
+    def adopt(self, handles: list[str]) -> None:
+        """Re-attach to containers another (gone) server started: they keep running and are polled as ours."""
+        for handle in handles:
+            try:
+                attrs = self._inspect(handle)
+            except _engine_errors() as exc:
+                log.warning("cannot adopt container %s: %s", handle[:12], exc)
+                continue
+            if attrs is not None:
+                self._track(handle, attrs)
+                log.info("adopted container %s of job %s", handle[:12],
+                         (attrs.get("Config", {}).get("Labels") or {}).get(LABEL_JOB))
+
+    # -- beyond the Processing interface -------------------------------------------------------------
+    def containers(self, instance: str | None = None) -> list[dict[str, Any]]:
+        """Summaries (``docker ps -a``) of all job containers, or of one server instance's."""
+        label = LABEL_JOB if instance is None else f"{LABEL_INSTANCE}={instance}"
+        return list(self.client.api.containers(all=True, filters={"label": label}))
+
+    def reap(self, active_job_ids: Iterable[str]) -> list[str]:
+        """Remove job containers whose job is not in ``active_job_ids`` (unknown or finished); their ids."""
+        active = set(active_job_ids)
+        removed = []
+        for summary in self.containers():
+            job_id = (summary.get("Labels") or {}).get(LABEL_JOB)
+            if job_id in active:
+                continue
+            if self.settings.keep_containers and summary.get("State") in ("exited", "dead"):
+                continue
+            self.cleanup_force(summary["Id"])
+            removed.append(summary["Id"])
+            log.info("reaped container %s of job %s", summary["Id"][:12], job_id)
+        return removed
+
+    def cleanup_force(self, handle: str) -> None:
+        """Remove a container even when ``docker_keep_containers`` is set."""
+        import docker.errors
+
+        with self._lock:
+            self._tracks.pop(handle, None)
+        try:
+            self.client.api.remove_container(handle, v=True, force=True)
+        except docker.errors.NotFound:
+            pass
+        except docker.errors.APIError as exc:
+            log.warning("could not remove container %s: %s", handle[:12], exc)
