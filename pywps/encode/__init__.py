@@ -1,0 +1,1 @@
+"""Response encoders: lxml documents built from plain data."""
