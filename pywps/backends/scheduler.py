@@ -1,0 +1,698 @@
+"""``mode = scheduler``: each job is a batch job on a cluster that shares the job directory with the server.
+
+The server writes ``in/batch.sh`` into the job directory and submits it; on a compute node it runs
+``SCHEDULER_PYTHON -m pywps.worker JOBDIR``, which writes status, result and output files back into the
+same directory. Two submitters: ``slurm`` (sbatch/squeue/scancel, optionally sacct) and ``drmaa`` (the
+``drmaa`` package over any DRMAA 1.0 library, e.g. Grid Engine's). Handles look like
+``slurm:BATCH_ID:JOBDIR``, so a restarted server can follow and cancel jobs it did not submit.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import subprocess
+import sys
+import threading
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+from pywps.backends.base import Processing, RunnerState, RunnerStatus, register
+from pywps.exceptions import ConfigurationError, OptionNotSupported
+
+log = logging.getLogger(__name__)
+
+BATCH_SCRIPT = "batch.sh"       # in in/
+BATCH_LOG = "batch.log"         # in out/: the batch job's stdout and stderr
+COMMAND_TIMEOUT = 60.0
+
+# Scheduler state words (Slurm's; the DRMAA submitter translates into them) and what they mean.
+PENDING_STATES = frozenset({"PENDING", "CONFIGURING", "REQUEUED", "REQUEUE_HOLD", "REQUEUE_FED",
+                            "RESV_DEL_HOLD", "SPECIAL_EXIT", "RESIZING", "SIGNALING", "POWER_UP_NODE"})
+RUNNING_STATES = frozenset({"RUNNING", "COMPLETING", "STAGE_OUT"})
+PAUSED_STATES = frozenset({"SUSPENDED", "STOPPED"})
+END_MESSAGES: dict[str, str] = {
+    "COMPLETED": "",
+    "FAILED": "the batch job failed",
+    "CANCELLED": "cancelled by the scheduler",
+    "TIMEOUT": "time limit reached on the cluster",
+    "DEADLINE": "deadline reached on the cluster",
+    "NODE_FAIL": "node failure",
+    "BOOT_FAIL": "node failure (the node did not boot)",
+    "OUT_OF_MEMORY": "out of memory on the cluster",
+    "PREEMPTED": "preempted by the scheduler",
+    "REVOKED": "revoked by the scheduler (the job ran on another cluster)",
+}
+
+
+@dataclass(frozen=True)
+class BatchState:
+    """What the scheduler says about one batch job: its state word and whatever detail it gave."""
+
+    state: str
+    exit_code: int | None = None
+    reason: str = ""
+    time_limit: str = ""
+    memory: str = ""
+    nodes: str = ""
+
+    @property
+    def ended(self) -> bool:
+        return self.state in END_MESSAGES
+
+
+@dataclass(frozen=True)
+class SchedulerOptions:
+    """``[processing] scheduler_*`` settings, parsed once."""
+
+    submitter: str = "slurm"
+    partition: str = ""
+    account: str = ""
+    time_limit: str = ""
+    memory: int = 0                              # bytes; 0 = the cluster's default
+    extra_options: tuple[str, ...] = ()
+    python: str = sys.executable
+    pythonpath: str = ""
+    sync: str = "wait"                           # wait | refuse
+    poll_interval: float = 0.5                   # for a synchronous wait
+    command_timeout: float = COMMAND_TIMEOUT
+    slurm_conf: str = ""
+    environment: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+
+    @classmethod
+    def from_config(cls, config: Any) -> SchedulerOptions:
+        """Read the options from a :class:`pywps.config.Config` (or anything with ``get``)."""
+
+        def text(key: str, default: str = "") -> str:
+            value = config.get("processing", key, None)
+            return default if value is None else str(value).strip()
+
+        submitter = text("scheduler", "slurm").lower() or "slurm"
+        if submitter not in SUBMITTERS:
+            raise ConfigurationError(f"[processing] scheduler = {submitter!r} is unknown; "
+                                     f"choose one of: {', '.join(sorted(SUBMITTERS))}")
+        sync = text("scheduler_sync", "wait").lower() or "wait"
+        if sync not in ("wait", "refuse"):
+            raise ConfigurationError(f"[processing] scheduler_sync = {sync!r}: choose wait or refuse")
+        memory = 0
+        if text("scheduler_memory"):
+            memory = config.getsize("processing", "scheduler_memory") if hasattr(config, "getsize") \
+                else _parse_size(text("scheduler_memory"))
+        extra = text("scheduler_extra_options") or (text("drmaa_native_specification")
+                                                    if submitter == "drmaa" else "")
+        python = text("scheduler_python") or sys.executable
+        pythonpath = text("scheduler_pythonpath")
+        if not pythonpath and not text("scheduler_python"):
+            pythonpath = str(Path(__file__).resolve().parents[2])   # this installation, as the server runs it
+        env = []
+        for item in shlex.split(text("scheduler_environment")):
+            name, sep, value = item.partition("=")
+            if not sep or not name:
+                raise ConfigurationError(f"[processing] scheduler_environment: {item!r} is not NAME=VALUE")
+            env.append((name, value))
+        try:
+            poll = float(text("scheduler_poll_interval", "0.5") or 0.5)
+        except ValueError:
+            raise ConfigurationError("[processing] scheduler_poll_interval: expected seconds") from None
+        return cls(submitter=submitter, partition=text("scheduler_partition"),
+                   account=text("scheduler_account"), time_limit=text("scheduler_time_limit"),
+                   memory=memory, extra_options=tuple(shlex.split(extra)), python=python,
+                   pythonpath=pythonpath, sync=sync, poll_interval=max(0.05, poll),
+                   slurm_conf=text("scheduler_slurm_conf"), environment=tuple(env))
+
+
+def _parse_size(text: str) -> int:
+    from pywps.config import parse_size
+
+    return parse_size(text)
+
+
+class SubmitError(RuntimeError):
+    """The scheduler refused a submission or could not be reached."""
+
+
+class Submitter(ABC):
+    """Talks to one kind of batch system: submit a script, ask for states, cancel."""
+
+    kind: ClassVar[str]
+
+    def __init__(self, options: SchedulerOptions) -> None:
+        self.options = options
+
+    def check(self) -> None:
+        """Raise ``ConfigurationError`` if the batch system cannot be used from here."""
+
+    @abstractmethod
+    def submit(self, script: Path, jobdir: Path, name: str, job_id: str) -> str:
+        """Submit ``script`` to run in ``jobdir``; return the batch system's job id."""
+
+    @abstractmethod
+    def query(self, batch_ids: list[str]) -> dict[str, BatchState] | None:
+        """States of the jobs the batch system still knows (missing ids are unknown); None if unreachable."""
+
+    def details(self, batch_id: str) -> BatchState | None:
+        """A closer look at one ended job (exit code), when the cheap query left it out."""
+        return None
+
+    @abstractmethod
+    def cancel(self, batch_id: str) -> None:
+        """Remove a pending job or kill a running one; idempotent."""
+
+
+class SlurmSubmitter(Submitter):
+    """Slurm through its commands: ``sbatch --parsable``, ``squeue -t all``, ``scancel`` (+ ``sacct``)."""
+
+    kind = "slurm"
+    _FORMAT = "%i|%T|%r|%l|%m|%N"
+
+    def __init__(self, options: SchedulerOptions) -> None:
+        super().__init__(options)
+        self._accounting: bool | None = None
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        if self.options.slurm_conf:
+            env["SLURM_CONF"] = self.options.slurm_conf
+        return env
+
+    def _run(self, args: list[str], check: bool = True) -> subprocess.CompletedProcess[str]:
+        try:
+            result = subprocess.run(args, capture_output=True, text=True, env=self._env(),
+                                    timeout=self.options.command_timeout, stdin=subprocess.DEVNULL)
+        except FileNotFoundError:
+            raise SubmitError(f"{args[0]}: command not found (is the Slurm client installed?)") from None
+        except subprocess.TimeoutExpired:
+            raise SubmitError(f"{args[0]} did not answer within {self.options.command_timeout:g} s") from None
+        if check and result.returncode != 0:
+            raise SubmitError(f"{args[0]} failed ({result.returncode}): {result.stderr.strip()[:500]}")
+        return result
+
+    def check(self) -> None:
+        for command in ("sbatch", "squeue", "scancel"):
+            if not _which(command):
+                raise ConfigurationError(f"[processing] scheduler = slurm: {command} is not on PATH")
+        try:
+            self._run(["squeue", "-h", "-j", "0", "-o", "%i"], check=False)
+        except SubmitError as exc:
+            raise ConfigurationError(f"[processing] scheduler = slurm: {exc}") from None
+
+    def sbatch_args(self, script: Path, jobdir: Path, name: str, job_id: str) -> list[str]:
+        """The full sbatch command line for one job."""
+        opts = self.options
+        args = ["sbatch", "--parsable", "-J", name, "-o", str(jobdir / "out" / BATCH_LOG),
+                "-D", str(jobdir), f"--comment=pywps:{job_id}"]
+        if opts.partition:
+            args += ["-p", opts.partition]
+        if opts.account:
+            args += ["-A", opts.account]
+        if opts.time_limit:
+            args += ["-t", opts.time_limit]
+        if opts.memory:
+            args += [f"--mem={max(1, opts.memory // (1024 * 1024))}M"]
+        return args + list(opts.extra_options) + [str(script)]
+
+    def submit(self, script: Path, jobdir: Path, name: str, job_id: str) -> str:
+        result = self._run(self.sbatch_args(script, jobdir, name, job_id))
+        batch_id = result.stdout.strip().splitlines()[-1].split(";")[0].strip() if result.stdout.strip() else ""
+        if not batch_id:
+            raise SubmitError(f"sbatch printed no job id: {result.stderr.strip()[:300]}")
+        return batch_id
+
+    def query(self, batch_ids: list[str]) -> dict[str, BatchState] | None:
+        states: dict[str, BatchState] = {}
+        for start in range(0, len(batch_ids), 500):
+            chunk = batch_ids[start:start + 500]
+            try:
+                result = self._run(["squeue", "-h", "-t", "all", "-j", ",".join(chunk), "-o", self._FORMAT],
+                                   check=False)
+            except SubmitError as exc:
+                log.warning("cannot ask Slurm for job states: %s", exc)
+                return None
+            if result.returncode != 0:
+                if "Invalid job id" in result.stderr:
+                    continue   # none of these is known any more
+                log.warning("squeue failed (%s): %s", result.returncode, result.stderr.strip()[:300])
+                return None
+            for line in result.stdout.splitlines():
+                parts = line.strip().split("|")
+                if len(parts) < 6:
+                    continue
+                batch_id, state, reason, limit, memory, nodes = parts[:6]
+                states[batch_id] = BatchState(state.split()[0].rstrip("+"), None, reason, limit, memory, nodes)
+        missing = [b for b in batch_ids if b not in states]
+        if missing and self.accounting():
+            states.update(self._sacct(missing))
+        return states
+
+    def accounting(self) -> bool:
+        """Whether the cluster keeps accounting (so ``sacct`` knows jobs squeue forgot)."""
+        if self._accounting is None:
+            try:
+                result = self._run(["scontrol", "show", "config"], check=False)
+                line = next((x for x in result.stdout.splitlines() if x.startswith("AccountingStorageType")), "")
+                self._accounting = bool(line) and not line.rstrip().endswith("accounting_storage/none") \
+                    and _which("sacct") is not None
+            except SubmitError:
+                return False
+        return self._accounting
+
+    def _sacct(self, batch_ids: list[str]) -> dict[str, BatchState]:
+        try:
+            result = self._run(["sacct", "-n", "-P", "-X", "-j", ",".join(batch_ids),
+                                "-o", "JobIDRaw,State,ExitCode,Timelimit,ReqMem,NodeList"], check=False)
+        except SubmitError:
+            return {}
+        states = {}
+        for line in result.stdout.splitlines():
+            parts = line.strip().split("|")
+            if len(parts) < 6 or parts[0] not in batch_ids:
+                continue
+            code = _exit_code(parts[2])
+            states[parts[0]] = BatchState(parts[1].split()[0].rstrip("+"), code, "", parts[3], parts[4], parts[5])
+        return states
+
+    def details(self, batch_id: str) -> BatchState | None:
+        try:
+            result = self._run(["scontrol", "show", "job", "-o", batch_id], check=False)
+        except SubmitError:
+            return None
+        if result.returncode != 0 or not result.stdout.strip():
+            return None
+        fields = dict(item.split("=", 1) for item in result.stdout.split() if "=" in item)
+        return BatchState(fields.get("JobState", "UNKNOWN"), _exit_code(fields.get("ExitCode", "")),
+                          fields.get("Reason", ""), fields.get("TimeLimit", ""), "", fields.get("NodeList", ""))
+
+    def cancel(self, batch_id: str) -> None:
+        try:
+            result = self._run(["scancel", batch_id], check=False)
+        except SubmitError as exc:
+            log.warning("scancel %s: %s", batch_id, exc)
+            return
+        if result.returncode != 0:
+            log.info("scancel %s: %s", batch_id, result.stderr.strip()[:300])
+
+
+class DrmaaSubmitter(Submitter):
+    """Any DRMAA 1.0 library (Grid Engine, PBS, LSF ...) through the ``drmaa`` package.
+
+    Needs ``DRMAA_LIBRARY_PATH`` (and what the library itself needs, e.g. ``SGE_ROOT``) in the server's
+    environment. DRMAA has no bulk query: ``query`` asks the library once per job (no process is forked).
+    """
+
+    kind = "drmaa"
+
+    def __init__(self, options: SchedulerOptions) -> None:
+        super().__init__(options)
+        self._session: Any = None
+        self._lock = threading.Lock()
+        self._ended: dict[str, BatchState] = {}
+
+    def _drmaa(self) -> Any:
+        try:
+            import drmaa
+        except (ImportError, OSError, RuntimeError) as exc:
+            raise ConfigurationError(f"[processing] scheduler = drmaa: cannot load the drmaa package or its "
+                                     f"library (DRMAA_LIBRARY_PATH): {exc}") from None
+        return drmaa
+
+    def _open(self) -> Any:
+        with self._lock:
+            if self._session is None:
+                drmaa = self._drmaa()
+                session = drmaa.Session()
+                try:
+                    session.initialize()
+                except drmaa.errors.AlreadyActiveSessionException:
+                    pass
+                self._session = session
+            return self._session
+
+    def check(self) -> None:
+        try:
+            self._open()
+        except ConfigurationError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any library error means the backend cannot work
+            raise ConfigurationError(f"[processing] scheduler = drmaa: cannot open a DRMAA session: {exc}") from None
+
+    def native_specification(self) -> str:
+        """Queue, limits and extra options in the DRM's own syntax (Grid Engine's qsub flags by default)."""
+        opts = self.options
+        spec: list[str] = []
+        if opts.partition:
+            spec += ["-q", opts.partition]
+        if opts.account:
+            spec += ["-A", opts.account]
+        if opts.time_limit:
+            spec += ["-l", f"h_rt={_hms(opts.time_limit)}"]
+        if opts.memory:
+            spec += ["-l", f"h_vmem={max(1, opts.memory // (1024 * 1024))}M"]
+        return shlex.join(spec + list(opts.extra_options))
+
+    def submit(self, script: Path, jobdir: Path, name: str, job_id: str) -> str:
+        session = self._open()
+        template = session.createJobTemplate()
+        try:
+            template.remoteCommand = "/bin/sh"
+            template.args = [str(script)]
+            template.jobName = name
+            template.workingDirectory = str(jobdir)
+            template.outputPath = ":" + str(jobdir / "out" / BATCH_LOG)
+            template.joinFiles = True
+            spec = self.native_specification()
+            if spec:
+                template.nativeSpecification = spec
+            try:
+                return str(session.runJob(template))
+            except Exception as exc:  # noqa: BLE001 - the library's own exception types
+                raise SubmitError(f"DRMAA refused the job: {exc}") from None
+        finally:
+            session.deleteJobTemplate(template)
+
+    def query(self, batch_ids: list[str]) -> dict[str, BatchState] | None:
+        drmaa = self._drmaa()
+        session = self._open()
+        words = {
+            drmaa.JobState.QUEUED_ACTIVE: "PENDING", drmaa.JobState.SYSTEM_ON_HOLD: "PENDING",
+            drmaa.JobState.USER_ON_HOLD: "PENDING", drmaa.JobState.USER_SYSTEM_ON_HOLD: "PENDING",
+            drmaa.JobState.RUNNING: "RUNNING", drmaa.JobState.SYSTEM_SUSPENDED: "SUSPENDED",
+            drmaa.JobState.USER_SUSPENDED: "SUSPENDED", drmaa.JobState.USER_SYSTEM_SUSPENDED: "SUSPENDED",
+        }
+        states: dict[str, BatchState] = {}
+        for batch_id in batch_ids:
+            if batch_id in self._ended:
+                states[batch_id] = self._ended[batch_id]
+                continue
+            try:
+                status = session.jobStatus(batch_id)
+            except drmaa.errors.InvalidJobException:
+                continue
+            except Exception as exc:  # noqa: BLE001
+                log.warning("DRMAA cannot tell the state of job %s: %s", batch_id, exc)
+                return None
+            if status in words:
+                states[batch_id] = BatchState(words[status])
+            elif status in (drmaa.JobState.DONE, drmaa.JobState.FAILED):
+                states[batch_id] = self._reap(session, batch_id, status == drmaa.JobState.DONE)
+            else:
+                states[batch_id] = BatchState("PENDING", reason=str(status))
+        return states
+
+    def _reap(self, session: Any, batch_id: str, done: bool) -> BatchState:
+        """Collect an ended job's exit information (possible once, for jobs of this session)."""
+        drmaa = self._drmaa()
+        try:
+            info = session.wait(batch_id, drmaa.Session.TIMEOUT_NO_WAIT)
+        except Exception:  # noqa: BLE001 - not our session's job, or already reaped
+            state = BatchState("COMPLETED" if done else "FAILED")
+        else:
+            if info.wasAborted:
+                state = BatchState("CANCELLED", None, "aborted before or while running")
+            elif info.hasSignal:
+                signal = str(info.terminatedSignal)
+                word = "TIMEOUT" if signal in ("SIGXCPU", "SIGUSR1") else "CANCELLED"
+                state = BatchState(word, None, f"killed by {signal}")
+            elif info.hasExited:
+                code = int(info.exitStatus)
+                state = BatchState("COMPLETED" if code == 0 else "FAILED", code)
+            else:
+                state = BatchState("COMPLETED" if done else "FAILED")
+        self._ended[batch_id] = state
+        return state
+
+    def cancel(self, batch_id: str) -> None:
+        drmaa = self._drmaa()
+        try:
+            self._open().control(batch_id, drmaa.JobControlAction.TERMINATE)
+        except Exception as exc:  # noqa: BLE001 - already gone is fine
+            log.info("DRMAA terminate %s: %s", batch_id, exc)
+
+    def forget(self, batch_id: str) -> None:
+        self._ended.pop(batch_id, None)
+
+
+SUBMITTERS: dict[str, type[Submitter]] = {"slurm": SlurmSubmitter, "drmaa": DrmaaSubmitter}
+
+
+@register
+class Scheduler(Processing):
+    """Run each job as a batch job (Slurm or DRMAA) on a cluster sharing the job directory."""
+
+    name = "scheduler"
+
+    def __init__(self, config: Any) -> None:
+        super().__init__(config)
+        self.options = SchedulerOptions.from_config(config)
+        self.submitter: Submitter = SUBMITTERS[self.options.submitter](self.options)
+        self._lock = threading.Lock()
+        self._seen: dict[str, BatchState] = {}        # last state the scheduler told us, per batch id
+        self._cancelled: set[str] = set()             # batch ids this server cancelled
+
+    @property
+    def accepts_sync(self) -> bool:
+        """Whether a synchronous Execute may wait for a batch job (``scheduler_sync = wait``)."""
+        return self.options.sync == "wait"
+
+    def check(self) -> None:
+        self.submitter.check()
+
+    # -- handles ---------------------------------------------------------------------------------
+
+    def _handle(self, batch_id: str, jobdir: Path) -> str:
+        return f"{self.submitter.kind}:{batch_id}:{jobdir}"
+
+    @staticmethod
+    def parse_handle(handle: str) -> tuple[str, str, Path]:
+        """``kind:batch_id:jobdir`` -> its parts."""
+        kind, batch_id, jobdir = handle.split(":", 2)
+        return kind, batch_id, Path(jobdir)
+
+    # -- starting --------------------------------------------------------------------------------
+
+    def batch_script(self, job_id: str, jobdir: Path, process_identifier: str) -> str:
+        """The shell script a compute node runs for the job."""
+        opts = self.options
+        lines = ["#!/bin/sh", f"# pywps job {job_id} (process {process_identifier}), "
+                 "written by the pywps scheduler backend", f"cd {shlex.quote(str(jobdir))} || exit 97"]
+        if opts.pythonpath:
+            lines.append(f'PYTHONPATH={shlex.quote(opts.pythonpath)}"${{PYTHONPATH:+:$PYTHONPATH}}"')
+            lines.append("export PYTHONPATH")
+        for name, value in opts.environment:
+            lines.append(f"export {name}={shlex.quote(value)}")
+        lines.append(f"export PYWPS_JOB_ID={shlex.quote(job_id)}")
+        lines.append(f"exec {shlex.quote(opts.python)} -m pywps.worker {shlex.quote(str(jobdir))}")
+        return "\n".join(lines) + "\n"
+
+    def _refuse_sync(self, jobdir: Path) -> None:
+        if self.accepts_sync:
+            return
+        import json
+
+        from pywps.requestmodel import ExecuteRequest
+
+        try:
+            request = ExecuteRequest.from_dict(json.loads((jobdir / "in" / "job.json").read_bytes())["request"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+        if not request.is_async:
+            raise OptionNotSupported("this server runs processes on a batch cluster and does not wait for "
+                                     "them: use storeExecuteResponse=true and status=true",
+                                     locator="storeExecuteResponse")
+
+    def start(self, job_id: str, jobdir: Path, process_identifier: str) -> str:
+        jobdir = Path(jobdir).resolve()
+        self._refuse_sync(jobdir)
+        script = jobdir / "in" / BATCH_SCRIPT
+        tmp = script.with_name(f".{BATCH_SCRIPT}.tmp")
+        tmp.write_text(self.batch_script(job_id, jobdir, process_identifier))
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, script)
+        name = f"pywps-{process_identifier}"[:64]
+        try:
+            batch_id = self.submitter.submit(script, jobdir, name, job_id)
+        except SubmitError as exc:
+            raise RuntimeError(f"the batch system refused the job: {exc}") from None
+        log.info("job %s submitted to %s as %s", job_id, self.submitter.kind, batch_id)
+        with self._lock:
+            self._seen[batch_id] = BatchState("PENDING")
+        return self._handle(batch_id, jobdir)
+
+    # -- following -------------------------------------------------------------------------------
+
+    def poll(self, handle: str) -> RunnerStatus:
+        return self.poll_many([handle])[handle]
+
+    def poll_many(self, handles: list[str]) -> dict[str, RunnerStatus]:
+        parsed = {h: self.parse_handle(h) for h in handles}
+        ours = [h for h, (kind, _, _) in parsed.items() if kind == self.submitter.kind]
+        states = self.submitter.query(sorted({parsed[h][1] for h in ours})) if ours else {}
+        answer: dict[str, RunnerStatus] = {}
+        for handle, (kind, batch_id, jobdir) in parsed.items():
+            if kind != self.submitter.kind:
+                answer[handle] = RunnerStatus(RunnerState.LOST, None, f"the job was submitted through {kind}, "
+                                              f"this server uses {self.submitter.kind}")
+                continue
+            answer[handle] = self._status(batch_id, jobdir, None if states is None else states.get(batch_id),
+                                          reachable=states is not None)
+        return answer
+
+    def _status(self, batch_id: str, jobdir: Path, state: BatchState | None, reachable: bool) -> RunnerStatus:
+        with self._lock:
+            last = self._seen.get(batch_id)
+            if state is not None:
+                self._seen[batch_id] = state
+        if state is None:
+            if last is not None and last.ended:
+                state = last                           # forgotten by squeue; we saw how it ended
+            elif not reachable:
+                if (jobdir / "out" / "result.json").exists():
+                    return RunnerStatus(RunnerState.EXITED, None, "")
+                word = last.state if last is not None else "PENDING"
+                running = RunnerState.RUNNING if word in RUNNING_STATES else RunnerState.PENDING
+                return RunnerStatus(running, None, "the batch system does not answer; last state " + word.lower())
+            else:
+                return self._vanished(batch_id, jobdir, last)
+        word = state.state
+        if word in PENDING_STATES:
+            return RunnerStatus(RunnerState.PENDING, None, state.reason if state.reason not in ("None", "") else "")
+        if word in RUNNING_STATES:
+            return RunnerStatus(RunnerState.RUNNING)
+        if word in PAUSED_STATES:
+            return RunnerStatus(RunnerState.PAUSED, None, f"{word.lower()} by the scheduler")
+        if word in END_MESSAGES:
+            return self._ended(batch_id, jobdir, state)
+        return RunnerStatus(RunnerState.RUNNING, None, f"scheduler state {word}")
+
+    def _ended(self, batch_id: str, jobdir: Path, state: BatchState) -> RunnerStatus:
+        word = state.state
+        has_result = (jobdir / "out" / "result.json").exists()
+        code = state.exit_code
+        if code is None and not has_result and word in ("FAILED", "COMPLETED"):
+            detail = self.submitter.details(batch_id)
+            if detail is not None and detail.exit_code is not None:
+                code = detail.exit_code
+                with self._lock:
+                    self._seen[batch_id] = BatchState(word, code, state.reason, state.time_limit,
+                                                      state.memory, state.nodes)
+        if word == "COMPLETED":
+            code = 0 if code is None else code
+            message = "" if has_result else f"the batch job {batch_id} completed without writing a result" \
+                + _log_hint(jobdir)
+            return RunnerStatus(RunnerState.EXITED, code, message)
+        if word == "CANCELLED" and batch_id in self._cancelled:
+            return RunnerStatus(RunnerState.EXITED, code, "cancelled")
+        message = END_MESSAGES[word]
+        if word in ("TIMEOUT", "DEADLINE") and state.time_limit and state.time_limit not in ("UNLIMITED", "N/A"):
+            message += f" (limit {state.time_limit})"
+        elif word == "OUT_OF_MEMORY" and state.memory and state.memory not in ("0", "N/A"):
+            message += f" (memory limit {state.memory})"
+        elif word in ("NODE_FAIL", "BOOT_FAIL") and state.nodes:
+            message += f" on {state.nodes}"
+        elif word == "FAILED":
+            message = f"the batch job {batch_id} failed" + (f" with exit code {code}" if code is not None else "")
+            if not has_result:
+                message += _log_hint(jobdir)
+        return RunnerStatus(RunnerState.EXITED, code, message)
+
+    def _vanished(self, batch_id: str, jobdir: Path, last: BatchState | None) -> RunnerStatus:
+        if (jobdir / "out" / "result.json").exists():
+            return RunnerStatus(RunnerState.EXITED, None, "")
+        seen = f" (last seen {last.state.lower()})" if last is not None else ""
+        return RunnerStatus(RunnerState.LOST, None, f"the batch job {batch_id} is no longer known to "
+                            f"{self.submitter.kind}{seen} and wrote no result" + _log_hint(jobdir))
+
+    def wait(self, handle: str, timeout: float | None = None) -> RunnerStatus:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay = 0.1
+        while True:
+            status = self.poll(handle)
+            if status.state in (RunnerState.EXITED, RunnerState.LOST):
+                return status
+            if deadline is not None and time.monotonic() >= deadline:
+                return status
+            time.sleep(delay if deadline is None else max(0.0, min(delay, deadline - time.monotonic())))
+            delay = min(delay * 1.5, self.options.poll_interval)
+
+    # -- stopping --------------------------------------------------------------------------------
+
+    def cancel(self, handle: str) -> None:
+        kind, batch_id, _ = self.parse_handle(handle)
+        if kind != self.submitter.kind:
+            log.warning("cannot cancel %s: submitted through %s", handle, kind)
+            return
+        with self._lock:
+            self._cancelled.add(batch_id)
+        self.submitter.cancel(batch_id)
+
+    def cleanup(self, handle: str) -> None:
+        _, batch_id, jobdir = self.parse_handle(handle)
+        with self._lock:
+            self._seen.pop(batch_id, None)
+            self._cancelled.discard(batch_id)
+        if isinstance(self.submitter, DrmaaSubmitter):
+            self.submitter.forget(batch_id)
+        try:
+            (jobdir / "in" / BATCH_SCRIPT).unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log.info("cannot remove the batch script of %s: %s", handle, exc)
+
+    def adopt(self, handles: list[str]) -> None:
+        """Batch jobs outlive the server that submitted them: just learn their current states."""
+        if handles:
+            statuses = self.poll_many(handles)
+            log.info("adopted %d batch job(s): %s", len(handles),
+                     ", ".join(f"{h.split(':')[1]}={s.state.value}" for h, s in statuses.items()))
+
+
+def _log_hint(jobdir: Path) -> str:
+    """The last line of the batch job's log, to say why it ended without a result."""
+    try:
+        with open(jobdir / "out" / BATCH_LOG, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - 2048))
+            lines = [x.strip() for x in fh.read().decode("utf-8", "replace").splitlines() if x.strip()]
+    except OSError:
+        return ""
+    return f"; batch log: {lines[-1][:300]}" if lines else ""
+
+
+def _exit_code(text: str) -> int | None:
+    """Slurm's ``EXIT:SIGNAL`` -> the exit code (128+signal when killed by one)."""
+    code, _, signal = text.partition(":")
+    try:
+        value, sig = int(code), int(signal or 0)
+    except ValueError:
+        return None
+    return 128 + sig if value == 0 and sig else value
+
+
+def _hms(limit: str) -> str:
+    """A Slurm-style time limit (minutes, M:S, H:M:S, D-H[:M[:S]]) as Grid Engine's H:M:S."""
+    days = 0
+    if "-" in limit:
+        head, limit = limit.split("-", 1)
+        days = int(head)
+        parts = [int(p) for p in limit.split(":")] + [0] * (3 - len(limit.split(":")))
+        hours, minutes, seconds = parts[:3]
+    else:
+        parts = [int(p) for p in limit.split(":")]
+        if len(parts) == 1:
+            hours, minutes, seconds = 0, parts[0], 0
+        elif len(parts) == 2:
+            hours, minutes, seconds = 0, parts[0], parts[1]
+        else:
+            hours, minutes, seconds = parts[:3]
+    total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+    return f"{total // 3600}:{total // 60 % 60:02d}:{total % 60:02d}"
+
+
+def _which(command: str) -> str | None:
+    import shutil
+
+    return shutil.which(command)
