@@ -116,6 +116,11 @@ class LiveServer:
                 time.sleep(0.1)
         raise RuntimeError("server did not start")
 
+    def restart(self) -> LiveServer:
+        """Start again on the same configuration, port and job store."""
+        self.stop()
+        return self.start()
+
     def kill(self, sig: int = 9) -> None:
         if self.proc and self.proc.poll() is None:
             os.killpg(self.proc.pid, sig)

@@ -96,6 +96,24 @@ class MultiProcessing(Processing):
             self._exits[pid] = code
         return code
 
+    def reap_children(self) -> None:
+        """Collect every ended child (cancelled or adopted jobs included) so none stays a zombie."""
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            with self._lock:
+                self._exits[pid] = os.waitstatus_to_exitcode(status)
+                if len(self._exits) > 10000:
+                    self._exits.pop(next(iter(self._exits)))
+
+    def poll_many(self, handles: list[str]) -> dict[str, RunnerStatus]:
+        self.reap_children()
+        return {h: self.poll(h) for h in handles}
+
     def poll(self, handle: str) -> RunnerStatus:
         host, pid, started = self._parse(handle)
         if host != _HOST:
