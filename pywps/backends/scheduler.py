@@ -451,6 +451,7 @@ class Scheduler(Processing):
         self._lock = threading.Lock()
         self._seen: dict[str, BatchState] = {}        # last state the scheduler told us, per batch id
         self._cancelled: set[str] = set()             # batch ids this server cancelled
+        self._exit_codes: dict[str, int] = {}         # exit codes looked up once for ended jobs
 
     @property
     def accepts_sync(self) -> bool:
@@ -570,14 +571,13 @@ class Scheduler(Processing):
     def _ended(self, batch_id: str, jobdir: Path, state: BatchState) -> RunnerStatus:
         word = state.state
         has_result = (jobdir / "out" / "result.json").exists()
-        code = state.exit_code
-        if code is None and not has_result and word in ("FAILED", "COMPLETED"):
-            detail = self.submitter.details(batch_id)
+        code = state.exit_code if state.exit_code is not None else self._exit_codes.get(batch_id)
+        if code is None and (word == "FAILED" or (word == "COMPLETED" and not has_result)):
+            detail = self.submitter.details(batch_id)      # once per ended job: squeue has no exit code
             if detail is not None and detail.exit_code is not None:
                 code = detail.exit_code
                 with self._lock:
-                    self._seen[batch_id] = BatchState(word, code, state.reason, state.time_limit,
-                                                      state.memory, state.nodes)
+                    self._exit_codes[batch_id] = code
         if word == "COMPLETED":
             code = 0 if code is None else code
             message = "" if has_result else f"the batch job {batch_id} completed without writing a result" \
@@ -633,6 +633,7 @@ class Scheduler(Processing):
         with self._lock:
             self._seen.pop(batch_id, None)
             self._cancelled.discard(batch_id)
+            self._exit_codes.pop(batch_id, None)
         if isinstance(self.submitter, DrmaaSubmitter):
             self.submitter.forget(batch_id)
         try:
