@@ -1,0 +1,51 @@
+"""A real client: OWSLib against the server over HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import pytest
+
+owslib_wps = pytest.importorskip("owslib.wps")
+
+
+@pytest.fixture
+def wps(live_server):
+    server = live_server()
+    return owslib_wps.WebProcessingService(server.url, version="1.0.0")
+
+
+def test_getcapabilities(wps):
+    assert wps.identification.title
+    ids = {p.identifier for p in wps.processes}
+    assert {"say_hello", "add", "echo_complex", "echo_bbox"} <= ids
+
+
+def test_describeprocess(wps):
+    process = wps.describeprocess("add")
+    assert [i.identifier for i in process.dataInputs] == ["a", "b"]
+    assert process.processOutputs[0].identifier == "sum"
+
+
+def test_execute_literal(wps):
+    execution = wps.execute("say_hello", [("name", "OWSLib")], output=[("output", False)])
+    assert execution.isSucceded()
+    assert execution.processOutputs[0].data == ["Hello OWSLib"]
+
+
+def test_execute_complex(wps):
+    data = owslib_wps.ComplexDataInput('{"x": 1}', mimeType="application/json")
+    execution = wps.execute("echo_complex", [("input", data)], output=[("output", False)])
+    assert execution.isSucceded()
+    assert '"x"' in "".join(execution.processOutputs[0].data)
+
+
+def test_execute_bbox(wps):
+    bbox = owslib_wps.BoundingBoxDataInput([1, 2, 3, 4], crs="EPSG:4326")
+    execution = wps.execute("echo_bbox", [("bbox", bbox)], output=[("bbox", False)])
+    assert execution.isSucceded(), execution.errors
+
+
+def test_execute_async_with_status_polling(wps):
+    execution = wps.execute("sleep", [("delay", "0.5")], output=[("sleep_output", False)], mode=owslib_wps.ASYNC)
+    owslib_wps.monitorExecution(execution, sleepSecs=0.2)
+    assert execution.isSucceded()
+    assert execution.processOutputs[0].data == ["done sleeping"]
