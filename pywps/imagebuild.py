@@ -144,9 +144,14 @@ def build_wheelhouse(wheel_dir: Path, project_dir: Path = PROJECT_DIR, extra: It
     for old in wheel_dir.glob("pywps-*.whl"):
         old.unlink()  # the project wheel is always rebuilt from the working tree
     with tempfile.TemporaryDirectory(prefix="pywps-wheel-") as tmp:
-        source = project_dir
-        if not (project_dir / "pyproject.toml").is_file() and not (project_dir / "setup.py").is_file():
-            source = Path(tmp) / "src"
+        source = Path(tmp) / "src"  # a copy, so the build leaves no build/ or egg-info in the checkout
+        if (project_dir / "pyproject.toml").is_file() or (project_dir / "setup.py").is_file():
+            shutil.copytree(project_dir / "pywps", source / "pywps",
+                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            for name in ("pyproject.toml", "setup.py", "setup.cfg", "MANIFEST.in", "README.md", "LICENSE"):
+                if (project_dir / name).is_file():
+                    shutil.copy2(project_dir / name, source / name)
+        else:
             _fallback_project(project_dir, source)
         cmd = [sys.executable, "-m", "pip", "wheel", "--disable-pip-version-check", "-q",
                "--wheel-dir", str(wheel_dir), str(source), *extra]
@@ -219,6 +224,7 @@ def build_server_image(tag: str = SERVER_TAG, project_dir: Path = PROJECT_DIR, c
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``pywps image build``."""
+    parser.add_argument("action", nargs="?", choices=["build"], default="build", help="what to do (build)")
     parser.add_argument("--worker", action="store_true", help=f"build the worker image ({WORKER_TAG})")
     parser.add_argument("--server", action="store_true", help=f"build the server image ({SERVER_TAG})")
     parser.add_argument("--base-only", action="store_true", help=f"only make sure {BASE_TAG} exists")

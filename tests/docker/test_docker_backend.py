@@ -1,0 +1,239 @@
+"""The docker backend on a real engine: a job's round trip, each isolation property, lifecycle operations."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from pywps.backends.base import RunnerState
+from pywps.backends.docker import LABEL_INSTANCE, LABEL_JOB, Container
+from pywps.exceptions import ConfigurationError, NoApplicableCode
+from tests.docker.conftest import docker_config, make_job, outcome, output
+
+pytestmark = pytest.mark.docker
+
+
+def _wait_status(jobdir, predicate, timeout: float = 30.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = jobdir.read_status() or {}
+        if predicate(status):
+            return status
+        time.sleep(0.1)
+    raise AssertionError(f"status never matched; last {jobdir.read_status()}")
+
+
+def test_job_round_trip(backend, jobs_root, docker_client):
+    jobdir = make_job(jobs_root, "say_hello", name="docker")
+    handle = backend.start(jobdir.job_id, jobdir.path, "say_hello")
+    attrs = docker_client.api.inspect_container(handle)
+    labels = attrs["Config"]["Labels"]
+    assert labels[LABEL_JOB] == jobdir.job_id and labels[LABEL_INSTANCE] == backend.instance_id
+    host = attrs["HostConfig"]
+    assert host["NetworkMode"] == "none" and host["ReadonlyRootfs"] and host["CapDrop"] == ["ALL"]
+    assert host["SecurityOpt"] == ["no-new-privileges"] and attrs["Config"]["User"] == "65534:65534"
+    assert host["PidsLimit"] == 128 and host["Memory"] == host["MemorySwap"] == 256 * 1024**2
+    assert host["NanoCpus"] == 10**9 and host["Init"] is True
+
+    status = backend.wait(handle, timeout=60)
+    assert status.state == RunnerState.EXITED and status.exit_code == 0, (status, jobdir.read_result())
+    assert output(jobdir, "output") == "Hello docker"
+    assert (jobdir.read_status() or {})["status"] == "succeeded"
+    assert backend.poll_many([handle])[handle].state == RunnerState.EXITED
+    backend.cleanup(handle)
+    assert backend.poll(handle).state == RunnerState.LOST
+    backend.cleanup(handle)  # idempotent
+
+
+def test_no_network(backend, jobs_root):
+    jobdir = make_job(jobs_root, "hostile_network", host="172.17.0.1", port=2375)
+    status = backend.wait(backend.start(jobdir.job_id, jobdir.path, "hostile_network"), timeout=60)
+    assert status.exit_code == 0, jobdir.read_result()
+    seen = outcome(jobdir)
+    assert seen["connect"].startswith("error"), seen
+    assert seen["dns"].startswith("error"), seen
+    assert seen["interfaces"] == "lo", seen
+
+
+def test_cannot_write_outside_out_dir(backend, jobs_root):
+    jobdir = make_job(jobs_root, "hostile_write")
+    before = sorted(p.name for p in jobdir.indir.rglob("*"))
+    status = backend.wait(backend.start(jobdir.job_id, jobdir.path, "hostile_write"), timeout=60)
+    assert status.exit_code == 0, jobdir.read_result()
+    seen = outcome(jobdir)
+    for place in ("/", "/etc", "/pywps", "/pywps/in", "/opt", "/usr/lib", "/var/tmp", "/root", "/home"):
+        assert seen[place].startswith("error"), (place, seen)
+    assert seen["/tmp"] == "written"  # the job's own small tmpfs
+    assert sorted(p.name for p in jobdir.indir.rglob("*")) == before
+
+
+def test_cannot_see_other_jobs_or_server_files(backend, jobs_root):
+    other = make_job(jobs_root, "hostile_sleep", seconds=20, steps=20)
+    other_handle = backend.start(other.job_id, other.path, "hostile_sleep")
+    _wait_status(other, lambda s: s.get("status") == "started")
+    repo = str(Path(__file__).resolve().parents[2])
+    paths = [str(other.path), str(other.outdir), str(jobs_root), repo, "/etc/shadow", "/var/run/docker.sock",
+             "/var/lib/docker", "/pywps/out/.."]
+    jobdir = make_job(jobs_root, "hostile_read", paths=",".join(paths))
+    status = backend.wait(backend.start(jobdir.job_id, jobdir.path, "hostile_read"), timeout=60)
+    assert status.exit_code == 0, jobdir.read_result()
+    seen = outcome(jobdir)
+    for path in [*paths[:4], "/var/run/docker.sock", "/var/lib/docker"]:
+        assert seen[path] == "missing", (path, seen)
+    assert not seen["/etc/shadow"].startswith("read"), seen  # the image's own, and unreadable as uid 65534
+    assert seen["/pywps/out/.."] == "listed: in,out"  # only its own two mounts
+    backend.cancel(other_handle)
+
+
+def test_fork_bomb_stopped_by_pids_limit(make_backend, jobs_root):
+    backend = make_backend(docker_pids_limit=64, docker_time_limit=60)
+    jobdir = make_job(jobs_root, "hostile_forkbomb", hold=2)
+    started = time.monotonic()
+    status = backend.wait(backend.start(jobdir.job_id, jobdir.path, "hostile_forkbomb"), timeout=90)
+    assert time.monotonic() - started < 45
+    assert status.state == RunnerState.EXITED and status.exit_code != 0
+    assert "pids limit 64 reached" in status.message, status
+    text = ((jobdir.read_result() or {}).get("exception") or {}).get("text", "")
+    assert "fork refused after" in text, jobdir.read_result()
+
+
+def test_memory_limit_ends_as_out_of_memory(backend, jobs_root):
+    jobdir = make_job(jobs_root, "hostile_memory", megabytes=2048)
+    status = backend.wait(backend.start(jobdir.job_id, jobdir.path, "hostile_memory"), timeout=90)
+    assert status.state == RunnerState.EXITED and status.exit_code == 137
+    assert status.message == "killed: out of memory (limit 256 MiB)"
+
+
+def test_endless_loop_killed_at_time_limit(make_backend, jobs_root):
+    backend = make_backend(docker_time_limit=3)
+    jobdir = make_job(jobs_root, "hostile_loop")
+    started = time.monotonic()
+    status = backend.wait(backend.start(jobdir.job_id, jobdir.path, "hostile_loop"), timeout=60)
+    assert status.state == RunnerState.EXITED and status.message == "killed: time limit 3 s"
+    assert 3 <= time.monotonic() - started < 8
+    # a fresh backend (a restarted server) still tells why, from the container's labels and times
+    fresh = make_backend(docker_time_limit=3)
+    assert fresh.poll(status_handle := backend.containers(backend.instance_id)[0]["Id"]).message \
+        == "killed: time limit 3 s", status_handle
+
+
+def test_time_limit_enforced_by_poll(make_backend, jobs_root):
+    backend = make_backend(docker_time_limit=2)
+    jobdir = make_job(jobs_root, "hostile_loop")
+    handle = backend.start(jobdir.job_id, jobdir.path, "hostile_loop")
+    deadline = time.monotonic() + 15
+    while (status := backend.poll_many([handle])[handle]).state != RunnerState.EXITED:
+        assert time.monotonic() < deadline
+        time.sleep(0.25)
+    assert status.message == "killed: time limit 2 s"
+
+
+def test_cancel_stops_a_running_job_within_2_s(backend, jobs_root):
+    jobdir = make_job(jobs_root, "hostile_sleep", seconds=60, steps=60)
+    handle = backend.start(jobdir.job_id, jobdir.path, "hostile_sleep")
+    _wait_status(jobdir, lambda s: s.get("status") == "started")
+    started = time.monotonic()
+    backend.cancel(handle)
+    status = backend.wait(handle, timeout=5)
+    assert time.monotonic() - started < 2
+    assert status.state == RunnerState.EXITED and status.message == "killed: cancelled"
+    backend.cancel(handle)  # idempotent
+
+
+def test_pause_and_resume(backend, jobs_root):
+    jobdir = make_job(jobs_root, "hostile_sleep", seconds=3, steps=30)
+    handle = backend.start(jobdir.job_id, jobdir.path, "hostile_sleep")
+    _wait_status(jobdir, lambda s: s.get("percent", 0) >= 10)
+    backend.pause(handle)
+    assert backend.poll(handle).state == RunnerState.PAUSED
+    assert backend.poll_many([handle])[handle].state == RunnerState.PAUSED
+    frozen = (jobdir.read_status() or {}).get("percent")
+    time.sleep(1.5)
+    assert (jobdir.read_status() or {}).get("percent") == frozen
+    backend.resume(handle)
+    status = backend.wait(handle, timeout=30)
+    assert status.exit_code == 0, jobdir.read_result()
+    assert float(output(jobdir, "slept") or 0) >= 4.4  # 3 s of sleep plus the 1.5 s pause
+
+
+def test_cancel_a_paused_job(backend, jobs_root):
+    jobdir = make_job(jobs_root, "hostile_sleep", seconds=30, steps=30)
+    handle = backend.start(jobdir.job_id, jobdir.path, "hostile_sleep")
+    _wait_status(jobdir, lambda s: s.get("status") == "started")
+    backend.pause(handle)
+    backend.cancel(handle)
+    assert backend.wait(handle, timeout=5).message == "killed: cancelled"
+
+
+def test_adopt_after_restart_and_reap(make_backend, jobs_root, docker_client):
+    first = make_backend()
+    jobdir = make_job(jobs_root, "hostile_sleep", seconds=2, steps=4)
+    handle = first.start(jobdir.job_id, jobdir.path, "hostile_sleep")
+    stray = make_job(jobs_root, "hostile_sleep", seconds=30, steps=30)
+    stray_handle = first.start(stray.job_id, stray.path, "hostile_sleep")
+    del first  # the server is gone; its containers are not
+
+    second = make_backend()
+    second.adopt([handle])
+    assert second.poll(handle).state in (RunnerState.RUNNING, RunnerState.PENDING)
+    removed = second.reap({jobdir.job_id})
+    assert removed == [stray_handle]
+    assert second.poll(stray_handle).state == RunnerState.LOST
+    status = second.wait(handle, timeout=30)
+    assert status.exit_code == 0 and output(jobdir, "slept")
+
+
+def test_keep_containers(make_backend, jobs_root, docker_client):
+    backend = make_backend(docker_keep_containers="true")
+    jobdir = make_job(jobs_root, "say_hello", name="kept")
+    handle = backend.start(jobdir.job_id, jobdir.path, "say_hello")
+    backend.wait(handle, timeout=60)
+    backend.cleanup(handle)
+    assert docker_client.api.inspect_container(handle)["State"]["Status"] == "exited"
+
+
+def test_start_is_idempotent_for_a_job(backend, jobs_root):
+    jobdir = make_job(jobs_root, "say_hello", name="again")
+    first = backend.start(jobdir.job_id, jobdir.path, "say_hello")
+    assert backend.start(jobdir.job_id, jobdir.path, "say_hello") == first
+    assert backend.wait(first, timeout=60).exit_code == 0
+
+
+def test_missing_image_is_a_clear_error(docker_client, jobs_root):
+    backend = Container(docker_config(docker_image="pywps-no-such-image:0"), instance_id="pytest-missing")
+    with pytest.raises(ConfigurationError, match="pywps image build"):
+        backend.check()
+    jobdir = make_job(jobs_root, "say_hello", name="x")
+    with pytest.raises(NoApplicableCode, match="not found"):
+        backend.start(jobdir.job_id, jobdir.path, "say_hello")
+
+
+def test_per_process_image(docker_client):
+    config = docker_config()
+    config.parser.add_section("docker:images")
+    config.parser.set("docker:images", "hostile_loop", "pywps-no-such-image:1")
+    backend = Container(config, instance_id="pytest-images")
+    assert backend.settings.image_for("hostile_loop") == "pywps-no-such-image:1"
+    assert backend.settings.image_for("say_hello") == backend.settings.image
+    with pytest.raises(ConfigurationError, match="pywps-no-such-image:1"):
+        backend.check()
+
+
+def test_engine_down_is_a_clear_error(tmp_path):
+    import docker
+
+    client = docker.DockerClient(base_url=f"unix://{tmp_path}/no-engine.sock", timeout=2)
+    backend = Container(docker_config(), client=client, instance_id="pytest-down")
+    with pytest.raises(ConfigurationError, match="not reachable"):
+        backend.check()
+    status = backend.poll("0123456789ab")
+    assert status.state == RunnerState.LOST and "Docker engine unreachable" in status.message
+    assert backend.poll_many(["0123456789ab"])["0123456789ab"].state == RunnerState.LOST
+    with pytest.raises(NoApplicableCode, match="Docker engine unreachable"):
+        backend.start("0b8e6cfe-3c43-4c5b-9f4e-5c7f6d7bd0aa", tmp_path / "job", "say_hello")
+
+
+def test_check_passes_on_a_working_engine(backend):
+    backend.check()
