@@ -25,7 +25,7 @@ ENV PATH=/opt/venv/bin:$PATH LANG=C.UTF-8 PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFF
     PYWPS_SERVER_OUTPUTPATH=/var/lib/pywps/outputs \
     PYWPS_LOGGING_DATABASE=sqlite:////var/lib/pywps/jobs.sqlite
 RUN python3 -m pip check \
- && python3 -c "import pywps.wsgi, gunicorn" \
+ && python3 -c "import pywps.service, pywps.cli, gunicorn" \
  && mkdir -p /var/lib/pywps/work /var/lib/pywps/outputs \
  && chown -R 65534:65534 /var/lib/pywps
 USER 65534:65534

@@ -254,10 +254,7 @@ class Container(Processing):
                 import docker
             except ImportError:
                 raise ConfigurationError("mode docker needs the docker SDK: pip install docker") from None
-            try:
-                self._client = docker.from_env(timeout=30)
-            except _engine_errors() as exc:
-                raise NoApplicableCode(f"Docker engine unreachable: {exc}") from None
+            self._client = docker.from_env(timeout=30)  # raises DockerException when there is no engine
         return self._client
 
     def _engine_error(self, exc: Exception) -> NoApplicableCode:
