@@ -53,6 +53,10 @@ def create_app(config: Config | None = None, processes: Iterable[Any] = (), disp
     app = Flask("pywps")
     app.config["MAX_CONTENT_LENGTH"] = None
     app.extensions["pywps"] = {"config": config, "operations": operations, "dispatcher": dispatcher}
+    # The dispatcher thread runs in every serving process (started again after a fork), from the first
+    # request on: queued jobs and orphans of dead instances are picked up even if no Execute arrives.
+    app.before_request(dispatcher.ensure_started)
+    dispatcher.ensure_started()
 
     def wps() -> Response:
         try:

@@ -160,7 +160,7 @@ def wait_for(predicate: Callable[[], object], timeout: float = 30, interval: flo
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
-        if value:
+        if value is not None and value is not False and (not hasattr(value, "__len__") or len(value)):
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout} s")

@@ -59,6 +59,7 @@ class MultiProcessing(Processing):
             code = 1
             try:
                 os.setsid()
+                _close_inherited_sockets()
                 signal.signal(signal.SIGTERM, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.SIG_DFL)
                 for limit, value in self._limits.items():
@@ -167,6 +168,20 @@ def _describe_exit(code: int) -> str:
     hints = {"SIGKILL": " (killed: out of memory, or cancelled)", "SIGXCPU": " (CPU time limit reached)",
              "SIGSEGV": " (the process crashed)"}
     return f"killed by signal {name}{hints.get(name, '')}"
+
+
+def _close_inherited_sockets() -> None:
+    """Drop the server's listening and database sockets: a job must not hold the server's port."""
+    import stat
+
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd > 2:
+            try:
+                if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                    os.close(fd)
+            except OSError:
+                pass
 
 
 def _redirect_output(path: Path) -> None:

@@ -124,6 +124,14 @@ class JobDir:
         return jd
 
     @property
+    def job_id(self) -> str:
+        """The job id: the directory name, or for a split directory the ``job_id`` in ``in/job.json``."""
+        if self.path is not None:
+            return self.path.name
+        job = read_json(self._indir / JOB_JSON)
+        return str(job.get("job_id", "")) if isinstance(job, dict) else ""
+
+    @property
     def indir(self) -> Path:
         """``in/``: the job description and fetched inputs."""
         return self._indir

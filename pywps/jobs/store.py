@@ -22,12 +22,14 @@ connections) and opens its own; call ``store.after_fork()`` yourself if you fork
 from __future__ import annotations
 
 import builtins
+import fcntl
 import logging
 import os
+import threading
 import time
 import weakref
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -93,6 +95,20 @@ def _row(job: JobRecord) -> dict[str, Any]:
     }
 
 
+def _insert_below(conn: sa.Connection, values: dict[str, Any], statuses: Iterable[str], limit: int) -> bool:
+    """Insert a job only while fewer than ``limit`` jobs are in ``statuses``, in one statement.
+
+    The caller's transaction must be serialised (SQLite write lock, PostgreSQL advisory lock).
+    """
+    counted = (
+        sa.select(sa.func.count()).select_from(jobs).where(jobs.c.status.in_(list(statuses))).scalar_subquery()
+    )
+    names = [name for name, value in values.items() if value is not None]
+    row = sa.select(*[sa.cast(sa.literal(values[n], jobs.c[n].type), jobs.c[n].type) for n in names])
+    query = jobs.insert().from_select(names, row.where(counted < limit)).returning(jobs.c.seq)
+    return conn.execute(query).first() is not None
+
+
 def _normalise_url(url: str) -> str:
     """Accept a bare file path as a SQLite database; prefer psycopg 3 for PostgreSQL."""
     if "://" not in url:
@@ -102,6 +118,53 @@ def _normalise_url(url: str) -> str:
     return url
 
 
+class _WriterGate:
+    """Serialises SQLite writers with a thread lock plus ``flock`` on ``DB.writer-lock``.
+
+    SQLite's busy handler polls with sleeps of up to 100 ms, which shows up as tail latency when
+    several processes write; a blocked ``flock`` is woken by the kernel as soon as the holder lets go.
+    The flock is taken per process (per open file), the thread lock orders this process's threads.
+    """
+
+    def __init__(self, database: str) -> None:
+        self.path = database + ".writer-lock"
+        self._thread_lock = threading.Lock()
+        self._fd: int | None = None
+        self._pid = 0
+
+    def _file(self) -> int:
+        """This process's lock file descriptor (an inherited one would share the parent's lock)."""
+        if self._fd is None or self._pid != os.getpid():
+            self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o666)
+            self._pid = os.getpid()
+        return self._fd
+
+    def __enter__(self) -> None:
+        self._thread_lock.acquire()
+        try:
+            fcntl.flock(self._file(), fcntl.LOCK_EX)
+        except BaseException:
+            self._thread_lock.release()
+            raise
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+        finally:
+            self._thread_lock.release()
+
+    def after_fork(self) -> None:
+        """In a forked child: a fresh thread lock; the lock file is reopened on first use."""
+        self._thread_lock = threading.Lock()
+        if self._fd is not None and self._pid != os.getpid():
+            os.close(self._fd)       # closing our copy leaves the parent's lock alone
+            self._fd = None
+
+
+_NO_GATE = nullcontext()
+
+
 class JobStore:
     """Jobs and server instances in one SQL database."""
 
@@ -109,6 +172,7 @@ class JobStore:
         self.url = _normalise_url(url)
         self.engine = self._create_engine(pool_size, echo)
         self.dialect = self.engine.dialect.name
+        self._gate = _WriterGate(self.engine.url.database) if self._is_sqlite_file() else None
         self._ensure_schema()
         ref = weakref.ref(self)
         os.register_at_fork(after_in_child=lambda: (s := ref()) is not None and s.after_fork())
@@ -119,7 +183,7 @@ class JobStore:
         """An engine configured for the dialect (SQLite pragmas and explicit BEGIN)."""
         sa_url = sa.make_url(self.url)
         if sa_url.get_backend_name() != "sqlite":
-            return sa.create_engine(sa_url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True,
+            return sa.create_engine(sa_url, pool_size=pool_size, max_overflow=10, pool_pre_ping=False,
                                     echo=echo)
         memory = sa_url.database in (None, "", ":memory:")
         kwargs: dict[str, Any] = {"connect_args": {"timeout": 30, "check_same_thread": False}}
@@ -142,15 +206,20 @@ class JobStore:
 
         @event.listens_for(engine, "begin")
         def _on_begin(conn: sa.Connection) -> None:
-            write = conn.get_execution_options().get("pywps_write", False)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+            # writes take the write lock up front; single-statement reads run without a transaction
+            if conn.get_execution_options().get("pywps_write", False):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
+
+    def _is_sqlite_file(self) -> bool:
+        """Whether the database is a SQLite file (not in memory)."""
+        return self.dialect == "sqlite" and self.engine.url.database not in (None, "", ":memory:")
 
     @contextmanager
     def _write(self, lock_key: int | None = None) -> Iterator[sa.Connection]:
         """A committed write transaction: BEGIN IMMEDIATE on SQLite, optional advisory lock on PostgreSQL."""
-        with self.engine.connect() as conn:
+        with self._gate or _NO_GATE, self.engine.connect() as conn:
             conn.execution_options(pywps_write=True)
             with conn.begin():
                 if lock_key is not None and self.dialect == "postgresql":
@@ -159,8 +228,10 @@ class JobStore:
 
     @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
-        """A read-only transaction, rolled back at the end."""
+        """A connection for reads (autocommit on PostgreSQL: one round trip per query)."""
         with self.engine.connect() as conn:
+            if self.dialect == "postgresql":
+                conn.execution_options(isolation_level="AUTOCOMMIT")
             yield conn
 
     def _ensure_schema(self) -> None:
@@ -171,6 +242,8 @@ class JobStore:
     def after_fork(self) -> None:
         """In a forked child: forget the inherited pool without closing the parent's connections."""
         self.engine.dispose(close=False)
+        if self._gate is not None:
+            self._gate.after_fork()
 
     def dispose(self) -> None:
         """Close all pooled connections."""
@@ -183,14 +256,10 @@ class JobStore:
         job.status = JobStatus.ACCEPTED
         values = _row(job)
         with self._write(QUEUE_LOCK_KEY if max_queued is not None else None) as conn:
-            if max_queued is not None:
-                queued = conn.execute(
-                    sa.select(sa.func.count()).select_from(jobs)
-                    .where(jobs.c.status == JobStatus.ACCEPTED.value)
-                ).scalar_one()
-                if queued >= max_queued:
-                    raise QueueFull(f"{queued} jobs are queued (maximum {max_queued})")
-            conn.execute(jobs.insert().values(**values))
+            if max_queued is None:
+                conn.execute(jobs.insert().values(**values))
+            elif not _insert_below(conn, values, [JobStatus.ACCEPTED.value], max_queued):
+                raise QueueFull(f"the queue is full ({max_queued} jobs are waiting)")
 
     def get(self, job_id: str) -> JobRecord | None:
         """One job with its status document, or None."""
@@ -263,12 +332,13 @@ class JobStore:
     def claim_sync(self, job: JobRecord, max_running: int) -> bool:
         """Insert a synchronous job directly as STARTED if a slot is free; False means ServerBusy."""
         now = time.time()
+        values = {**_row(job), "status": JobStatus.STARTED.value, "started": now, "heartbeat": now,
+                  "updated": now}
         with self._write(SLOT_LOCK_KEY) as conn:
-            if self._running_count(conn) >= max_running:
+            if not _insert_below(conn, values, _RUNNING, max_running):
                 return False
-            job.status = JobStatus.STARTED
-            job.started = job.heartbeat = job.updated = _ts(now)
-            conn.execute(jobs.insert().values(**_row(job)))
+        job.status = JobStatus.STARTED
+        job.started = job.heartbeat = job.updated = _ts(now)
         return True
 
     # -- jobs: state changes -----------------------------------------------------------------------

@@ -235,3 +235,10 @@ HOSTILE_CLASSES = [NetworkConnect, WriteOutside, ReadOther, ForkBomb, Allocate, 
 def hostile_processes() -> list:
     """Fresh instances of every hostile process (tests only)."""
     return [cls() for cls in HOSTILE_CLASSES]
+
+
+def testing_processes() -> list:
+    """The example processes plus the hostile ones: ``PYWPS_PROCESSES=pywps.processes.hostile:testing_processes``."""
+    from pywps.processes import example_processes
+
+    return example_processes() + hostile_processes()
