@@ -1,0 +1,277 @@
+"""Operation throughput: this server against PyWPS 4.8.1, side by side, under gunicorn on 127.0.0.1.
+
+    python bench/bench_ops.py                      # 10 s per operation and server, 8 connections
+    python bench/bench_ops.py --duration 20 --rounds 3 --json /tmp/ops.json
+
+Measures GetCapabilities, DescribeProcess (identifier=all and one process) and a synchronous Execute of
+``say_hello`` (KVP GET): requests/s and p50/p99 latency. Both servers run gunicorn with the same number of
+sync workers (default 2) and serve the same example processes (``pywps/processes/examples.py``; PyWPS 4.8.1
+loads it through ``bench/pywps481_app.py``), each with its own pywps.cfg and a file-based SQLite database
+in a temp directory. Operations alternate between the two servers so that load from elsewhere on the
+machine hits both alike.
+
+The load comes from ``wrk`` (Debian package ``wrk``) when installed, with a fixed duration and number of
+connections; ``--client python`` uses a thread pool of blocking HTTP clients instead.
+
+PyWPS 4.8.1 runs from its own virtualenv (``--pywps481-venv``, default /tmp/pywps481-venv), created with
+``pip install pywps==4.8.1 gunicorn`` when missing. It is only the baseline, never a dependency.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from benchlib import BENCH, ROOT, Gunicorn, http_get, machine, percentile, write_cfg
+
+OPERATIONS: dict[str, str] = {
+    "GetCapabilities": "service=WPS&request=GetCapabilities",
+    "DescribeProcess all": "service=WPS&request=DescribeProcess&version=1.0.0&identifier=all",
+    "DescribeProcess one": "service=WPS&request=DescribeProcess&version=1.0.0&identifier=say_hello",
+    "Execute sync": "service=WPS&request=Execute&version=1.0.0&identifier=say_hello&DataInputs=name=World",
+}
+# what every answer must contain, checked once per server before the load
+EXPECT: dict[str, tuple[bytes, ...]] = {
+    "GetCapabilities": (b"Capabilities", b"say_hello", b"echo_bbox"),
+    "DescribeProcess all": (b"ProcessDescriptions", b"say_hello", b"multiple_outputs"),
+    "DescribeProcess one": (b"ProcessDescriptions", b"say_hello"),
+    "Execute sync": (b"ProcessSucceeded", b"Hello World"),
+}
+TARGETS = {"GetCapabilities": 3.0, "DescribeProcess all": 3.0, "DescribeProcess one": 3.0, "Execute sync": 2.0}
+OURS, BASELINE = "this server", "PyWPS 4.8.1"
+
+
+@dataclass
+class Sample:
+    """One measurement of one operation on one server."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+    errors: int
+
+
+# -- load generators -----------------------------------------------------------------------------------
+
+
+_UNITS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text.strip())
+    if not match:
+        raise ValueError(f"unexpected wrk duration {text!r}")
+    return float(match.group(1)) * _UNITS[match.group(2)]
+
+
+def run_wrk(url: str, duration: float, connections: int, threads: int) -> Sample:
+    """Run wrk and parse its latency distribution, request count, errors and requests/s."""
+    out = subprocess.run(
+        ["wrk", "--latency", f"-t{threads}", f"-c{connections}", f"-d{duration:g}s", "--timeout", "30s", url],
+        capture_output=True, text=True, check=True).stdout
+    latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    errors = (int(non2xx.group(1)) if non2xx else 0) + (sum(map(int, sockets.groups())) if sockets else 0)
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    return Sample(rps, _ms(latency["50"]), _ms(latency["99"]), requests, errors)
+
+
+def run_python(url: str, duration: float, connections: int) -> Sample:
+    """``connections`` threads each sending GETs back to back for ``duration`` seconds."""
+    parts = urlsplit(url)
+    target = f"{parts.path}?{parts.query}"
+    latencies: list[list[float]] = [[] for _ in range(connections)]
+    errors = [0] * connections
+    deadline = time.monotonic() + duration
+
+    def client(i: int) -> None:
+        while time.monotonic() < deadline:
+            start = time.perf_counter()
+            try:
+                conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+                conn.request("GET", target)
+                resp = conn.getresponse()
+                resp.read()
+                conn.close()
+                ok = resp.status < 400
+            except OSError:
+                ok = False
+            latencies[i].append((time.perf_counter() - start) * 1000)
+            errors[i] += not ok
+
+    started = time.monotonic()
+    workers = [threading.Thread(target=client, args=(i,)) for i in range(connections)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    elapsed = time.monotonic() - started
+    flat = [x for chunk in latencies for x in chunk]
+    return Sample(len(flat) / elapsed, percentile(flat, 50), percentile(flat, 99), len(flat), sum(errors))
+
+
+# -- servers -------------------------------------------------------------------------------------------
+
+
+def ensure_venv(venv: Path) -> Path:
+    """The PyWPS 4.8.1 virtualenv's python, creating the venv when missing."""
+    python = venv / "bin" / "python"
+    check = [str(python), "-c", "import gunicorn; from importlib.metadata import version as v; "
+             "assert v('pywps') == '4.8.1', v('pywps')"]
+    if python.exists() and subprocess.run(check, capture_output=True, cwd="/").returncode == 0:
+        return python
+    print(f"creating {venv} with pywps==4.8.1 and gunicorn", file=sys.stderr)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "pywps==4.8.1", "gunicorn"], check=True)
+    subprocess.run(check, check=True, cwd="/")
+    return python
+
+
+def our_server(directory: Path, workers: int) -> Gunicorn:
+    directory.mkdir(parents=True)
+    server = Gunicorn("ours", sys.executable, "pywps.wsgi:application", workers, directory,
+                      pythonpath=str(ROOT))
+    cfg = write_cfg(directory / "pywps.cfg", {
+        "server": {"url": server.url, "outputurl": f"{server.base}/outputs/", "outputpath": directory / "outputs",
+                   "workdir": directory / "work", "parallelprocesses": 2, "maxprocesses": 30},
+        "logging": {"database": f"sqlite:///{directory / 'jobs.sqlite'}", "level": "WARNING"},
+    })
+    server.env = {"PYWPS_CFG": str(cfg), "PYTHONPATH": str(ROOT)}
+    return server
+
+
+def baseline_server(directory: Path, workers: int, python: Path) -> Gunicorn:
+    directory.mkdir(parents=True)
+    server = Gunicorn("pywps481", str(python), "pywps481_app:application", workers, directory,
+                      pythonpath=str(BENCH))
+    cfg = write_cfg(directory / "pywps.cfg", {
+        "server": {"url": server.url, "outputurl": f"{server.base}/outputs/", "outputpath": directory / "outputs",
+                   "workdir": directory / "work", "parallelprocesses": 2, "maxprocesses": 30},
+        "logging": {"database": f"sqlite:///{directory / 'pywps-logs.sqlite'}", "level": "WARNING"},
+    })
+    (directory / "outputs").mkdir()
+    (directory / "work").mkdir()
+    server.env = {"PYWPS_CFG": str(cfg), "BENCH_EXAMPLES": str(ROOT / "pywps" / "processes" / "examples.py")}
+    return server
+
+
+def check_answers(server: Gunicorn) -> None:
+    """Every operation answers 200 with the expected content before it is loaded."""
+    for op, query in OPERATIONS.items():
+        status, body = http_get(f"{server.url}?{query}")
+        missing = [m.decode() for m in EXPECT[op] if m not in body]
+        if status != 200 or missing:
+            raise SystemExit(f"{server.name}: {op} answered {status} without {missing}:\n{body[:2000].decode()}")
+
+
+# -- main ----------------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=10, help="seconds of load per operation and server")
+    parser.add_argument("--warmup", type=float, default=2, help="seconds of discarded load first")
+    parser.add_argument("--connections", type=int, default=8, help="concurrent client connections")
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per server")
+    parser.add_argument("--rounds", type=int, default=1, help="repeat everything; medians are reported")
+    parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
+    parser.add_argument("--pywps481-venv", type=Path, default=Path("/tmp/pywps481-venv"))
+    parser.add_argument("--only", choices=["ours", "pywps481"], help="benchmark one server only")
+    parser.add_argument("--ops", nargs="*", choices=list(OPERATIONS), help="operations (default: all)")
+    parser.add_argument("--json", type=Path, help="also write the samples here")
+    args = parser.parse_args(argv)
+
+    client = args.client
+    if client == "auto":
+        client = "wrk" if shutil.which("wrk") else "python"
+
+    def load(url: str, duration: float) -> Sample:
+        if client == "wrk":
+            return run_wrk(url, duration, args.connections, args.threads)
+        return run_python(url, duration, args.connections)
+
+    ops = args.ops or list(OPERATIONS)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-ops-"))
+    servers: list[Gunicorn] = []
+    if args.only != "pywps481":
+        servers.append(our_server(tmp / "ours", args.workers))
+    if args.only != "ours":
+        servers.append(baseline_server(tmp / "pywps481", args.workers, ensure_venv(args.pywps481_venv)))
+    names = {"ours": OURS, "pywps481": BASELINE}
+    samples: dict[str, dict[str, list[Sample]]] = {names[s.name]: {op: [] for op in ops} for s in servers}
+    print(f"machine: {machine()}", file=sys.stderr)
+    print(f"client: {client}, {args.connections} connections, {args.duration:g} s per run, "
+          f"{args.workers} gunicorn workers per server, {args.rounds} round(s); temp dir {tmp}", file=sys.stderr)
+    try:
+        for server in servers:
+            server.start()
+            check_answers(server)
+        for round_no in range(args.rounds):
+            for op in ops:
+                for server in servers:
+                    url = f"{server.url}?{OPERATIONS[op]}"
+                    if round_no == 0 and args.warmup > 0:
+                        load(url, args.warmup)
+                    sample = load(url, args.duration)
+                    samples[names[server.name]][op].append(sample)
+                    print(f"  round {round_no + 1} {names[server.name]:<12} {op:<20} {sample.rps:8.1f} req/s  "
+                          f"p50 {sample.p50_ms:7.2f} ms  p99 {sample.p99_ms:7.2f} ms  "
+                          f"n={sample.requests} errors={sample.errors}", file=sys.stderr)
+    finally:
+        for server in servers:
+            server.stop()
+    load_after = " ".join(f"{x:.2f}" for x in __import__("os").getloadavg())
+    print(f"load average after the run: {load_after}", file=sys.stderr)
+
+    def median(server: str, op: str, attr: str) -> float:
+        return statistics.median(getattr(s, attr) for s in samples[server][op])
+
+    header = "| operation | " + " | ".join(f"{n} req/s | p50 ms | p99 ms" for n in samples)
+    if len(samples) == 2:
+        header += " | ratio (req/s) | target |"
+    else:
+        header += " |"
+    print(header)
+    print("|" + "---|" * (header.count("|") - 1))
+    failed = False
+    for op in ops:
+        row = f"| {op} | "
+        row += " | ".join(f"{median(n, op, 'rps'):.0f} | {median(n, op, 'p50_ms'):.1f} | "
+                          f"{median(n, op, 'p99_ms'):.1f}" for n in samples)
+        if len(samples) == 2:
+            ratio = median(OURS, op, "rps") / median(BASELINE, op, "rps")
+            met = ratio >= TARGETS[op]
+            failed |= not met
+            row += f" | {ratio:.2f}x | >= {TARGETS[op]:g}x {'met' if met else 'MISSED'} |"
+        else:
+            row += " |"
+        print(row)
+    errors = sum(s.errors for per_op in samples.values() for runs in per_op.values() for s in runs)
+    print(f"\nerrors (non-2xx, socket): {errors}")
+    if args.json:
+        args.json.write_text(json.dumps({"machine": machine(), "client": client, "connections": args.connections,
+                                         "duration": args.duration, "workers": args.workers,
+                                         "samples": {n: {op: [asdict(s) for s in runs] for op, runs in per.items()}
+                                                     for n, per in samples.items()}}, indent=2))
+    shutil.rmtree(tmp, ignore_errors=True)
+    return 1 if failed or errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
