@@ -307,8 +307,8 @@ class JobStore:
 
     def claim_next(self, owner: str, backend: str, max_running: int) -> JobRecord | None:
         """Start the oldest queued job if fewer than ``max_running`` jobs run anywhere; None otherwise."""
-        now = time.time()
         with self._write(SLOT_LOCK_KEY) as conn:
+            now = time.time()  # inside the lock: a start never predates the end that freed its slot
             if self._running_count(conn) >= max_running:
                 return None
             while True:
@@ -331,10 +331,10 @@ class JobStore:
 
     def claim_sync(self, job: JobRecord, max_running: int) -> bool:
         """Insert a synchronous job directly as STARTED if a slot is free; False means ServerBusy."""
-        now = time.time()
-        values = {**_row(job), "status": JobStatus.STARTED.value, "started": now, "heartbeat": now,
-                  "updated": now}
         with self._write(SLOT_LOCK_KEY) as conn:
+            now = time.time()  # inside the lock, as in claim_next
+            values = {**_row(job), "status": JobStatus.STARTED.value, "started": now, "heartbeat": now,
+                      "updated": now}
             if not _insert_below(conn, values, _RUNNING, max_running):
                 return False
         job.status = JobStatus.STARTED

@@ -79,6 +79,8 @@ def test_split_halves(tmp_path):
     jd.write_job({"job_id": jd.path.name})
     mounted = JobDir.split(jd.indir, jd.outdir)
     assert mounted.path is None and mounted.read_job() == {"job_id": jd.path.name}
+    assert mounted.job_id == jd.job_id == jd.path.name
+    assert JobDir.split(tmp_path / "nowhere", tmp_path / "nowhere").job_id == ""
     mounted.write_status("succeeded", 100)
     assert jd.read_status()["status"] == "succeeded"
     assert mounted.files_dir == jd.files_dir
