@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from lxml import etree
@@ -14,6 +15,7 @@ from tests.xsd import SchemaValidationError, validate
 NS = {"wps": WPS_NS, "ows": OWS_NS, "xlink": "http://www.w3.org/1999/xlink"}
 HREF = "{http://www.w3.org/1999/xlink}href"
 URL = "http://localhost:5000/wps"
+EXAMPLES = Path("/work/shared/ogc-schemas/examples/wps-1.0.0")
 
 FULL = {
     "identification_title": "Test WPS",
@@ -143,6 +145,51 @@ def test_no_processes_is_reported_invalid():
 
 
 def test_official_example_validates():
-    from pathlib import Path
+    validate((EXAMPLES / "20_wpsGetCapabilities_response.xml").read_bytes(), "capabilities")
 
-    validate(Path("/work/shared/ogc-schemas/examples/wps-1.0.0/20_wpsGetCapabilities_response.xml").read_bytes())
+
+# ------------------------------------------------------------------------------------------------- pywps.xsd
+
+
+def test_xsd_kinds_compile_offline(monkeypatch):
+    import socket
+
+    from pywps import xsd
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("schema loading tried to use the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "getaddrinfo", no_network)
+    xsd.schema.cache_clear()
+    for kind in xsd.KINDS:
+        assert xsd.schema(kind) is not None
+    assert xsd.local_path("http://schemas.opengis.net/ows/1.1.0/owsAll.xsd").is_file()
+    assert xsd.local_path("http://www.w3.org/1999/xlink.xsd").is_file()
+    assert xsd.local_path("http://schemas.opengis.net/../../etc/passwd") is None
+    assert xsd.local_path("http://example.org/x.xsd") is None
+
+
+def test_xsd_validate_inputs_and_errors():
+    from pywps import xsd
+    from pywps.exceptions import MissingParameterValue
+
+    report = MissingParameterValue("no service", locator="service").to_xml()
+    validate(report, "exception")
+    validate(report.decode())
+    validate(etree.ElementTree(etree.fromstring(report)))
+    assert xsd.is_valid(report) and not xsd.is_valid(b"<x/>", "exception")
+    with pytest.raises(SchemaValidationError) as info:
+        validate(b'<wps:Capabilities xmlns:wps="http://www.opengis.net/wps/1.0.0"/>')
+    assert "service" in str(info.value) and info.value.error_log
+    with pytest.raises(SchemaValidationError):
+        validate(b"<not xml")
+    with pytest.raises(ValueError):
+        validate(b"<x/>")  # unknown root, no kind
+    with pytest.raises(ValueError):
+        validate(b"<x/>", "nonsense")
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in EXAMPLES.glob("*.xml") if "SOAP" not in p.name))
+def test_xsd_official_examples(name):
+    validate((EXAMPLES / name).read_bytes())
