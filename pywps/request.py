@@ -335,7 +335,7 @@ def bbox_from_string(text: str, identifier: str = "") -> InputValue:
 
 def parse_xml_request(body: bytes) -> AnyRequest:
     """Parse an XML POST request body."""
-    root = parse_xml(body)
+    root = parse_xml(body.lstrip() if body[:1].isspace() else body)
     tag = root.tag if isinstance(root.tag, str) else ""
     ns, _, local = tag[1:].partition("}") if tag.startswith("{") else ("", "", tag)
     if ns not in (WPS_NS, WPS2_NS):

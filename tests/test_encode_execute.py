@@ -220,3 +220,9 @@ def test_minimal_process_stand_in():
     assert one(doc, "wps:Process/ows:Title").text == "bare"
     assert one(doc, "wps:Process").get(f"{{{WPS_NS}}}processVersion") == ""
     assert one(doc, "wps:Status/wps:ProcessSucceeded").text == "Process succeeded"
+
+
+def test_xml_value_with_leading_whitespace_is_embedded():
+    value = '\n  <?xml version="1.0" encoding="UTF-8"?>\n<a xmlns="urn:a">1</a>'
+    doc = render(outputs=[OutputResult("x", "complex", value=value, mime_type="text/xml")])
+    assert one(doc, "wps:ProcessOutputs/wps:Output/wps:Data/wps:ComplexData/*").tag == "{urn:a}a"

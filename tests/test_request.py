@@ -379,3 +379,8 @@ def test_wps2_xml_requests():
 def test_wps2_kvp_describe():
     req = kvp(service="WPS", request="DescribeProcess", version="2.0.0", identifier="a")
     assert req.version == "2.0.0"
+
+
+def test_xml_with_leading_whitespace_and_declaration():
+    body = b'\n  <?xml version="1.0" encoding="UTF-8"?>' + execute_xml("")
+    assert parse_request("POST", {}, body).identifier == "p"

@@ -178,9 +178,10 @@ def _complex_content(element: etree._Element, value: str | None, encoding: str |
     """Put a complex value into ``element``: embedded XML when it is XML, else text."""
     if not value:
         return
-    if (encoding or "").lower() != "base64" and value.lstrip().startswith("<"):
+    stripped = value.lstrip()
+    if stripped.startswith("<") and (encoding or "").lower() != "base64":
         try:
-            element.append(parse_xml(value))
+            element.append(parse_xml(stripped))
             return
         except NoApplicableCode:
             log.debug("complex value looks like XML but does not parse; embedding it as text")
