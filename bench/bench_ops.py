@@ -142,16 +142,18 @@ def ensure_venv(venv: Path) -> Path:
     return python
 
 
-def our_server(directory: Path, workers: int) -> Gunicorn:
+def our_server(directory: Path, workers: int, profile: Path | None = None) -> Gunicorn:
     directory.mkdir(parents=True)
-    server = Gunicorn("ours", sys.executable, "pywps.wsgi:application", workers, directory,
-                      pythonpath=str(ROOT))
+    app = "profile_wsgi:application" if profile else "pywps.wsgi:application"
+    server = Gunicorn("ours", sys.executable, app, workers, directory, pythonpath=f"{ROOT},{BENCH}")
     cfg = write_cfg(directory / "pywps.cfg", {
         "server": {"url": server.url, "outputurl": f"{server.base}/outputs/", "outputpath": directory / "outputs",
                    "workdir": directory / "work", "parallelprocesses": 2, "maxprocesses": 30},
         "logging": {"database": f"sqlite:///{directory / 'jobs.sqlite'}", "level": "WARNING"},
     })
     server.env = {"PYWPS_CFG": str(cfg), "PYTHONPATH": str(ROOT)}
+    if profile:
+        server.env["BENCH_PROFILE_DIR"] = str(profile)
     return server
 
 
@@ -195,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["ours", "pywps481"], help="benchmark one server only")
     parser.add_argument("--ops", nargs="*", choices=list(OPERATIONS), help="operations (default: all)")
     parser.add_argument("--json", type=Path, help="also write the samples here")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="cProfile this server's workers into DIR (see bench/profile_wsgi.py)")
     args = parser.parse_args(argv)
 
     client = args.client
@@ -210,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="bench-ops-"))
     servers: list[Gunicorn] = []
     if args.only != "pywps481":
-        servers.append(our_server(tmp / "ours", args.workers))
+        servers.append(our_server(tmp / "ours", args.workers, args.profile))
     if args.only != "ours":
         servers.append(baseline_server(tmp / "pywps481", args.workers, ensure_venv(args.pywps481_venv)))
     names = {"ours": OURS, "pywps481": BASELINE}
