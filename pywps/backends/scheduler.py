@@ -414,8 +414,15 @@ class DrmaaSubmitter(Submitter):
                 state = BatchState("CANCELLED", None, "aborted before or while running")
             elif info.hasSignal:
                 signal = str(info.terminatedSignal)
-                word = "TIMEOUT" if signal in ("SIGXCPU", "SIGUSR1") else "CANCELLED"
-                state = BatchState(word, None, f"killed by {signal}")
+                limit = _seconds(self.options.time_limit) if self.options.time_limit else 0
+                try:
+                    wallclock = float(info.resourceUsage.get("ru_wallclock", 0))
+                except (TypeError, ValueError, AttributeError):
+                    wallclock = 0.0
+                if limit and wallclock >= limit:
+                    state = BatchState("TIMEOUT", None, f"killed by {signal}", _hms(self.options.time_limit))
+                else:
+                    state = BatchState("FAILED", None, f"killed by {signal}")
             elif info.hasExited:
                 code = int(info.exitStatus)
                 state = BatchState("COMPLETED" if code == 0 else "FAILED", code)
@@ -594,6 +601,8 @@ class Scheduler(Processing):
             message += f" on {state.nodes}"
         elif word == "FAILED":
             message = f"the batch job {batch_id} failed" + (f" with exit code {code}" if code is not None else "")
+            if state.reason.startswith("killed"):
+                message += f" ({state.reason})"
             if not has_result:
                 message += _log_hint(jobdir)
         return RunnerStatus(RunnerState.EXITED, code, message)
@@ -675,6 +684,12 @@ def _exit_code(text: str) -> int | None:
 
 def _hms(limit: str) -> str:
     """A Slurm-style time limit (minutes, M:S, H:M:S, D-H[:M[:S]]) as Grid Engine's H:M:S."""
+    total = _seconds(limit)
+    return f"{total // 3600}:{total // 60 % 60:02d}:{total % 60:02d}"
+
+
+def _seconds(limit: str) -> int:
+    """A Slurm-style time limit (minutes, M:S, H:M:S, D-H[:M[:S]]) in seconds."""
     days = 0
     if "-" in limit:
         head, limit = limit.split("-", 1)
@@ -689,8 +704,7 @@ def _hms(limit: str) -> str:
             hours, minutes, seconds = 0, parts[0], parts[1]
         else:
             hours, minutes, seconds = parts[:3]
-    total = ((days * 24 + hours) * 60 + minutes) * 60 + seconds
-    return f"{total // 3600}:{total // 60 % 60:02d}:{total % 60:02d}"
+    return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
 
 
 def _which(command: str) -> str | None:

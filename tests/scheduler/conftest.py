@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from schedjobs import make_config, new_job
 
 from pywps.backends.scheduler import Scheduler
-from pywps.config import Config
 from pywps.jobs.jobdir import JobDir
-from pywps.requestmodel import ExecuteRequest, InputValue, OutputRequest
+from pywps.requestmodel import OutputRequest
 
-HERE = Path(__file__).resolve().parent
 SLURM_CONF = Path("/etc/slurm/slurm.conf")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -49,16 +47,6 @@ def slurm() -> None:
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
-
-
-def make_config(directory: Path, **processing: Any) -> Config:
-    """A Config whose [processing] section selects the scheduler backend with ``processing`` keys."""
-    values = {"mode": "scheduler", "scheduler": "slurm", "scheduler_poll_interval": "0.2", **processing}
-    lines = ["[server]", f"workdir = {directory / 'work'}", f"outputpath = {directory / 'outputs'}", "",
-             "[processing]"] + [f"{key} = {value}" for key, value in values.items()]
-    path = directory / "pywps.cfg"
-    path.write_text("\n".join(lines) + "\n")
-    return Config([path], environ={})
 
 
 @pytest.fixture
@@ -94,20 +82,6 @@ def make_job(tmp_path: Path) -> Callable[..., JobDir]:
 
     def make(qualname: str, identifier: str, inputs: dict[str, str] | None = None,
              outputs: tuple[OutputRequest, ...] = (), is_async: bool = True) -> JobDir:
-        job_id = str(uuid.uuid4())
-        jobdir = JobDir.create(root, job_id)
-        request = ExecuteRequest(
-            identifier=identifier,
-            inputs=tuple(InputValue(identifier=k, data=v) for k, v in (inputs or {}).items()),
-            outputs=outputs, store_execute_response=is_async, status=is_async,
-        )
-        jobdir.write_job({
-            "job_id": job_id,
-            "process": {"identifier": identifier, "module": "sched_procs", "qualname": qualname,
-                        "sys_path": [str(HERE)]},
-            "request": request.to_dict(),
-            "limits": {},
-        })
-        return jobdir
+        return new_job(root, qualname, identifier, inputs, outputs, is_async)
 
     return make

@@ -12,6 +12,8 @@ from tests.xsd import validate
 
 SCHEDULER = {"mode": "scheduler", "scheduler": "slurm", "scheduler_poll_interval": "0.2"}
 
+pytestmark = pytest.mark.slurm
+
 
 def execute(client, identifier: str, inputs: str, asynchronous: bool = True):
     form = "&storeExecuteResponse=true&status=true" if asynchronous else ""

@@ -10,11 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from schedjobs import start
 
 from pywps.backends.base import RunnerState, RunnerStatus
 from pywps.backends.scheduler import BATCH_LOG, BATCH_SCRIPT, Scheduler
 from pywps.exceptions import OptionNotSupported
 from pywps.requestmodel import OutputRequest
+
+pytestmark = pytest.mark.slurm
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float, interval: float = 0.1) -> Any:
@@ -30,11 +33,6 @@ def wait_for(predicate: Callable[[], Any], timeout: float, interval: float = 0.1
 
 def ended(status: RunnerStatus) -> bool:
     return status.state in (RunnerState.EXITED, RunnerState.LOST)
-
-
-def start(backend: Scheduler, jobdir) -> str:
-    job = jobdir.read_job()
-    return backend.start(job["job_id"], jobdir.path, job["process"]["identifier"])
 
 
 def squeue_state(batch_id: str) -> str:
