@@ -355,3 +355,11 @@ def test_bbox_input_dimension_mismatch():
     with pytest.raises(InvalidParameterValue):
         validate_execute_request(process, ExecuteRequest("x", inputs=(
             InputValue("b", kind="bbox", lower_corner=(0, 0), upper_corner=(1, 1, 1)),)))
+
+
+def test_dict_output_for_json(dirs):
+    def handler(request, response):
+        response.outputs["j"].data = {"a": [1, 2]}
+
+    process = Process(handler, "j", "J", outputs=[ComplexOutput("j", "J", [FORMATS.JSON])])
+    assert json.loads(run(process, ExecuteRequest("j"), dirs)["j"].value) == {"a": [1, 2]}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import json
 import logging
 import os
 import shutil
@@ -345,6 +346,8 @@ def _to_bytes(value: Any) -> bytes:
         return bytes(value)
     if isinstance(value, str):
         return value.encode("utf-8")
+    if isinstance(value, (dict, list)):
+        return json.dumps(value).encode("utf-8")
     return to_text(value).encode("utf-8")
 
 
