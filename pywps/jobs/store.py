@@ -1,5 +1,10 @@
 """The persistent job store: SQLAlchemy Core over SQLite (WAL) or PostgreSQL (``postgresql+psycopg://``).
 
+URLs: ``sqlite:///PATH`` or a bare path (WAL, busy_timeout 30 s, synchronous=NORMAL; writers also take
+an ``flock`` on ``PATH.writer-lock`` so they queue without SQLite's sleeping busy handler),
+``postgresql+psycopg://USER@HOST:PORT/DB``, and ``sqlite://`` (in memory, one shared connection:
+single-threaded tests only).
+
 Every method runs its own short transaction and commits before returning, so a client never sees a
 state the store has not committed. State changes are ``UPDATE ... WHERE status IN (allowed sources)``
 and report whether they applied.
@@ -168,9 +173,11 @@ _NO_GATE = nullcontext()
 class JobStore:
     """Jobs and server instances in one SQL database."""
 
-    def __init__(self, url: str, *, pool_size: int = 5, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 5, pool_pre_ping: bool = False, echo: bool = False
+    ) -> None:
         self.url = _normalise_url(url)
-        self.engine = self._create_engine(pool_size, echo)
+        self.engine = self._create_engine(pool_size, pool_pre_ping, echo)
         self.dialect = self.engine.dialect.name
         self._gate = _WriterGate(self.engine.url.database) if self._is_sqlite_file() else None
         self._ensure_schema()
@@ -179,12 +186,14 @@ class JobStore:
 
     # -- engine and transactions -------------------------------------------------------------------
 
-    def _create_engine(self, pool_size: int, echo: bool) -> sa.Engine:
+    def _create_engine(self, pool_size: int, pre_ping: bool, echo: bool) -> sa.Engine:
         """An engine configured for the dialect (SQLite pragmas and explicit BEGIN)."""
         sa_url = sa.make_url(self.url)
         if sa_url.get_backend_name() != "sqlite":
-            return sa.create_engine(sa_url, pool_size=pool_size, max_overflow=10, pool_pre_ping=False,
-                                    echo=echo)
+            # no pre-ping by default: it costs a round trip per call; after a server restart SQLAlchemy
+            # invalidates the pool on the first disconnect error, so one call fails and the next reconnects
+            return sa.create_engine(sa_url, pool_size=pool_size, max_overflow=10, pool_pre_ping=pre_ping,
+                                    pool_recycle=1800, echo=echo)
         memory = sa_url.database in (None, "", ":memory:")
         kwargs: dict[str, Any] = {"connect_args": {"timeout": 30, "check_same_thread": False}}
         if memory:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from pywps.jobs.store import JobStore
 
-DIALECTS = ["sqlite", "postgresql"]
+DIALECTS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 
 def pg_base_url() -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import multiprocessing
 import random
+import threading
 import time
 from pathlib import Path
 
@@ -70,6 +71,33 @@ def test_claims_are_atomic_across_processes(store, tmp_path):
     assert set(claimed) == set(ids)
     assert max(r["peak"] for r in results) <= max_running
     assert store.count(JobStatus.SUCCEEDED) == total and store.count(RUNNING) == 0
+
+
+def test_threads_share_one_store(store):
+    total, max_running = 120, 2
+    for _ in range(total):
+        store.submit(new_job())
+    claimed: list[str] = []
+    peaks: list[int] = []
+
+    def work(owner: str) -> None:
+        while store.count(JobStatus.ACCEPTED) or store.count(RUNNING):
+            job = store.claim_next(owner, "multiprocessing", max_running)
+            if job is None:
+                time.sleep(0.001)
+                continue
+            claimed.append(job.id)
+            peaks.append(store.count(RUNNING))
+            store.transition(job.id, JobStatus.STARTED, percent=50)
+            store.transition(job.id, JobStatus.SUCCEEDED)
+
+    threads = [threading.Thread(target=work, args=(f"t{i}",)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert len(claimed) == len(set(claimed)) == total
+    assert max(peaks) <= max_running
 
 
 def _sync_claimer(i: int, barrier, store: JobStore, max_running: int, out: str) -> None:
