@@ -26,21 +26,21 @@ def test_describeprocess(wps):
 
 
 def test_execute_literal(wps):
-    execution = wps.execute("say_hello", [("name", "OWSLib")], output=[("output", False)])
+    execution = wps.execute("say_hello", [("name", "OWSLib")], output=[("output", False)], mode=owslib_wps.SYNC)
     assert execution.isSucceded()
     assert execution.processOutputs[0].data == ["Hello OWSLib"]
 
 
 def test_execute_complex(wps):
     data = owslib_wps.ComplexDataInput('{"x": 1}', mimeType="application/json")
-    execution = wps.execute("echo_complex", [("input", data)], output=[("output", False)])
+    execution = wps.execute("echo_complex", [("input", data)], output=[("output", False)], mode=owslib_wps.SYNC)
     assert execution.isSucceded()
     assert '"x"' in "".join(execution.processOutputs[0].data)
 
 
 def test_execute_bbox(wps):
     bbox = owslib_wps.BoundingBoxDataInput([1, 2, 3, 4], crs="EPSG:4326")
-    execution = wps.execute("echo_bbox", [("bbox", bbox)], output=[("bbox", False)])
+    execution = wps.execute("echo_bbox", [("bbox", bbox)], output=[("bbox", False)], mode=owslib_wps.SYNC)
     assert execution.isSucceded(), execution.errors
 
 
