@@ -274,6 +274,8 @@ def test_find_format():
     assert inpt.find_format("application/x-ogc-wcs;version=1.1.0") == FORMATS.WCS110
     assert inpt.find_format("image/png", "base64").mime_type == "image/png"
     assert inpt.find_format("text/plain") is None
+    assert inpt.find_format("application/gml+xml; subtype=gml/3.1.1") == FORMATS.GML
+    assert inpt.find_format("application/x-ogc-wcs; version=2.0") is None
     assert inpt.find_format(None) == FORMATS.GML
 
 

@@ -447,10 +447,10 @@ class BasicComplex:
             return _pick(candidates, encoding, schema)
         wanted = _norm_mime(mime_type)
         same_mime = [f for f in candidates if _norm_mime(f.mime_type) == wanted]
-        if not same_mime:
+        if not same_mime:  # 'text/xml; subtype=gml/3.1.1' fits 'text/xml' and the other way round
             base = wanted.split(";")[0]
             same_mime = [f for f in candidates if _norm_mime(f.mime_type).split(";")[0] == base
-                         and ";" not in wanted]
+                         and (";" not in wanted or ";" not in f.mime_type)]
         return _pick(same_mime, encoding, schema)
 
     @property
