@@ -101,9 +101,18 @@ class Handler(BaseHTTPRequestHandler):
         self._send(200, json.dumps(info).encode())
 
 
+class QuietServer(ThreadingHTTPServer):
+    """A threaded test server that does not print the tracebacks of clients that hung up."""
+
+    daemon_threads = True
+
+    def handle_error(self, request, client_address) -> None:
+        """Clients giving up (timeouts, TLS refusals) are part of the tests."""
+
+
 @pytest.fixture(scope="module")
 def server():
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    httpd = QuietServer(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -300,3 +309,55 @@ def test_address_classification():
 def test_check_url_returns_pinned_address(server):
     scheme, host, _port, address = check_url(f"{server}/data", LOCAL, "inp")
     assert (scheme, host, address) == ("http", "127.0.0.1", "127.0.0.1")
+
+
+# ------------------------------------------------------------------------------------------------- HTTPS
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory):
+    """An HTTPS server on 127.0.0.1 whose certificate names only ``localhost``, signed by a throwaway CA."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if not shutil.which("openssl"):
+        pytest.skip("openssl is not installed")
+    d = tmp_path_factory.mktemp("tls")
+
+    def run(*args: str) -> None:
+        subprocess.run(["openssl", *args], cwd=d, check=True, capture_output=True)
+
+    run("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
+        "-subj", "/CN=pywps test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr",
+        "-subj", "/CN=localhost")
+    (d / "ext").write_text("subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\n"
+                           "authorityKeyIdentifier=keyid\nextendedKeyUsage=serverAuth\n")
+    run("x509", "-req", "-in", "srv.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "srv.pem", "-days", "2", "-extfile", "ext")
+    httpd = QuietServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(d / "srv.pem", d / "srv.key")
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield httpd.server_address[1], str(d / "ca.pem")
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_https_pinned_address_keeps_sni_and_certificate_check(tls_server, tmp_path):
+    port, ca = tls_server
+    policy = FetchPolicy(trusted_hosts=("localhost",), ca_bundle=ca, timeout=(2, 2))
+    dest = tmp_path / "ok"
+    fetch_reference(ref(f"https://localhost:{port}/echo"), dest, policy)
+    assert json.loads(dest.read_text())["headers"]["Host"] == f"localhost:{port}"
+    # the certificate does not name the address, so asking for it by address fails verification
+    ip_policy = FetchPolicy(allow_private=True, ca_bundle=ca, timeout=(2, 2))
+    message = refused(ref(f"https://127.0.0.1:{port}/data"), tmp_path / "x", ip_policy, NoApplicableCode)
+    assert "cannot connect" in message
+    # an unknown CA is refused
+    refused(ref(f"https://localhost:{port}/data"), tmp_path / "x",
+            FetchPolicy(trusted_hosts=("localhost",), timeout=(2, 2)), NoApplicableCode)

@@ -31,6 +31,7 @@ CHUNK = 64 * 1024
 class FetchPolicy:
     """What a reference input may point at and how much may be read.
 
+    ``ca_bundle``: CA certificates for HTTPS (default: certifi's bundle).
     ``allowed_hosts``: when non-empty only these host names may be fetched (``.example.org`` or
     ``*.example.org`` also match subdomains). ``trusted_hosts`` (same patterns) may resolve to private
     addresses even when ``allow_private`` is false. ``allowed_input_paths``: directories under which
@@ -48,6 +49,7 @@ class FetchPolicy:
     max_redirects: int = 3
     deadline: float = 600.0
     trusted_hosts: tuple[str, ...] = ()
+    ca_bundle: str | None = None
 
 
 def fetch_reference(value: InputValue, dest: Path, policy: FetchPolicy) -> Path:
@@ -159,11 +161,14 @@ def _pool(scheme: str, host: str, port: int, address: str, policy: FetchPolicy) 
     """A connection pool pinned to the checked address, speaking to ``host`` (Host header, SNI, cert)."""
     timeout = urllib3.Timeout(connect=policy.timeout[0], read=policy.timeout[1])
     if scheme == "https":
-        import certifi
+        ca_certs = policy.ca_bundle
+        if not ca_certs:
+            import certifi
 
+            ca_certs = certifi.where()
         return urllib3.HTTPSConnectionPool(
             address, port, timeout=timeout, retries=False, maxsize=1, server_hostname=host,
-            assert_hostname=host, cert_reqs="CERT_REQUIRED", ca_certs=certifi.where(),
+            assert_hostname=host, cert_reqs="CERT_REQUIRED", ca_certs=ca_certs,
         )
     return urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False, maxsize=1)
 
