@@ -11,7 +11,7 @@ import socket
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 from urllib.parse import unquote, urljoin, urlsplit
 
 import urllib3
@@ -19,7 +19,9 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from pywps.exceptions import FileSizeExceeded, InvalidParameterValue, NoApplicableCode
-from pywps.requestmodel import InputValue
+
+if TYPE_CHECKING:
+    from pywps.requestmodel import InputValue
 
 log = logging.getLogger(__name__)
 
