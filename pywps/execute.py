@@ -472,7 +472,7 @@ def _complex_result(output: ComplexOutput, req: OutputRequest, result: OutputRes
     as_reference = bool(output.as_reference) and not raw
     result.as_reference = as_reference
     if as_reference or raw:
-        result.encoding = (fmt.encoding or None) if fmt and not raw else None
+        result.encoding = None  # the stored file holds the raw content, never base64 text
         if output.prop == "url" and not raw and output.url and not output.url.startswith("file:"):
             result.href = output.url
             return

@@ -16,6 +16,8 @@ from lxml import etree
 from pywps.inout.basic import get_translation
 from pywps.inout.inputs import BoundingBoxInput, ComplexInput, LiteralInput
 from pywps.inout.literaltypes import (
+    ALLOWEDVALUETYPE,
+    RANGECLOSURETYPE,
     AllowedValue,
     ValuesReference,
     data_type_reference,
@@ -23,7 +25,6 @@ from pywps.inout.literaltypes import (
 )
 from pywps.inout.outputs import BoundingBoxOutput, ComplexOutput, LiteralOutput
 from pywps.ows import NSMAP, OWS_NS, SCHEMA_LOCATIONS, WPS_NS, XLINK_NS, XML_NS, XSI_NS
-from pywps.validator.allowed_value import ALLOWEDVALUETYPE, RANGECLOSURETYPE
 
 log = logging.getLogger(__name__)
 
