@@ -363,3 +363,31 @@ def test_dict_output_for_json(dirs):
 
     process = Process(handler, "j", "J", outputs=[ComplexOutput("j", "J", [FORMATS.JSON])])
     assert json.loads(run(process, ExecuteRequest("j"), dirs)["j"].value) == {"a": [1, 2]}
+
+
+def test_pywps4_style_defaults_and_typed_outputs(dirs):
+    """A process in the style of PyWPS 4 demo suites: mandatory inputs with defaults, every literal type."""
+    types = {"s": ("string", "abc"), "i": ("integer", "7"), "f": ("float", "3.14"), "b": ("boolean", "1"),
+             "a": ("angle", "450"), "t": ("time", "12:00:00"), "d": ("date", "2012-05-01"),
+             "dt": ("dateTime", "2016-09-02T12:00:00Z")}
+
+    def handler(request, response):
+        response.update_status("started", 0)
+        for key in types:
+            response.outputs[key].data = request.inputs[key][0].data
+        response.outputs["text"].data_format = Format("text/plain")
+        response.outputs["text"].data = "no text input"
+        response.update_status("done", 100)
+        return response
+
+    process = Process(
+        handler, "inout", "In and out", version="1.0",
+        inputs=[LiteralInput(k, k.upper(), data_type=t, default=v) for k, (t, v) in types.items()]
+        + [ComplexInput("text", "Text", min_occurs=0, supported_formats=[Format("text/plain")])],
+        outputs=[LiteralOutput(k, k.upper(), data_type=t) for k, (t, _) in types.items()]
+        + [ComplexOutput("text", "Text", as_reference=True, supported_formats=[Format("text/plain")])])
+    out = run(process, ExecuteRequest("inout", inputs=(lit("i", "11"),)), dirs)
+    assert out["i"].value == "11" and out["s"].value == "abc" and out["b"].value == "true"
+    assert out["a"].value == "90.0" and out["t"].value == "12:00:00" and out["d"].value == "2012-05-01"
+    assert out["dt"].value == "2016-09-02T12:00:00+00:00" and out["f"].value == "3.14"
+    assert (dirs["outdir"] / out["text"].file).read_text() == "no text input"
