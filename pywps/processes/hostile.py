@@ -42,7 +42,8 @@ class NetworkConnect(Process):
 
     def __init__(self) -> None:
         super().__init__(
-            self._handler, identifier="hostile_network", title="Open a network connection",
+            self._handler, store_supported=True, status_supported=True,
+            identifier="hostile_network", title="Open a network connection",
             inputs=[LiteralInput("host", "Address to connect to", data_type="string", min_occurs=0,
                                  default="1.1.1.1"),
                     LiteralInput("port", "TCP port", data_type="integer", min_occurs=0, default=80)],
@@ -79,7 +80,8 @@ class WriteOutside(Process):
 
     def __init__(self) -> None:
         super().__init__(
-            self._handler, identifier="hostile_write", title="Write outside the output directory",
+            self._handler, store_supported=True, status_supported=True,
+            identifier="hostile_write", title="Write outside the output directory",
             inputs=[LiteralInput("paths", "Comma-separated directories to write into", data_type="string",
                                  min_occurs=0, default=self.DEFAULT)],
             outputs=[LiteralOutput("outcome", "JSON: directory -> 'written' or the error", data_type="string")],
@@ -108,7 +110,8 @@ class ReadOther(Process):
 
     def __init__(self) -> None:
         super().__init__(
-            self._handler, identifier="hostile_read", title="Read other jobs' and the server's files",
+            self._handler, store_supported=True, status_supported=True,
+            identifier="hostile_read", title="Read other jobs' and the server's files",
             inputs=[LiteralInput("paths", "Comma-separated paths to list or read", data_type="string",
                                  min_occurs=0, default=self.DEFAULT)],
             outputs=[LiteralOutput("outcome", "JSON: path -> what could be seen", data_type="string")],
@@ -137,7 +140,8 @@ class ForkBomb(Process):
 
     def __init__(self) -> None:
         super().__init__(
-            self._handler, identifier="hostile_forkbomb", title="Fork bomb",
+            self._handler, store_supported=True, status_supported=True,
+            identifier="hostile_forkbomb", title="Fork bomb",
             inputs=[LiteralInput("hold", "Seconds to keep the bomb alive after the first refusal",
                                  data_type="float", min_occurs=0, default=2)],
             outputs=[LiteralOutput("forks", "Forks the parent managed", data_type="integer")],
@@ -172,7 +176,8 @@ class Allocate(Process):
 
     def __init__(self) -> None:
         super().__init__(
-            self._handler, identifier="hostile_memory", title="Allocate lots of memory",
+            self._handler, store_supported=True, status_supported=True,
+            identifier="hostile_memory", title="Allocate lots of memory",
             inputs=[LiteralInput("megabytes", "MiB to allocate", data_type="integer", min_occurs=0,
                                  default=2048)],
             outputs=[LiteralOutput("allocated", "MiB allocated", data_type="integer")],
@@ -196,7 +201,8 @@ class EndlessLoop(Process):
 
     def __init__(self) -> None:
         super().__init__(
-            self._handler, identifier="hostile_loop", title="Endless loop",
+            self._handler, store_supported=True, status_supported=True,
+            identifier="hostile_loop", title="Endless loop",
             inputs=[], outputs=[LiteralOutput("never", "Never produced", data_type="string")],
         )
 
@@ -212,7 +218,8 @@ class SleepLong(Process):
 
     def __init__(self) -> None:
         super().__init__(
-            self._handler, identifier="hostile_sleep", title="Long sleep with progress",
+            self._handler, store_supported=True, status_supported=True,
+            identifier="hostile_sleep", title="Long sleep with progress",
             inputs=[LiteralInput("seconds", "How long to sleep", data_type="float", min_occurs=0, default=30),
                     LiteralInput("steps", "Progress updates", data_type="integer", min_occurs=0, default=30)],
             outputs=[LiteralOutput("slept", "Seconds slept", data_type="float")],
