@@ -79,6 +79,7 @@ class SchedulerOptions:
     pythonpath: str = ""
     sync: str = "wait"                           # wait | refuse
     poll_interval: float = 0.5                   # for a synchronous wait
+    query_interval: float = 1.0                  # at most one squeue per this many seconds
     command_timeout: float = COMMAND_TIMEOUT
     slurm_conf: str = ""
     environment: tuple[tuple[str, str], ...] = field(default_factory=tuple)
@@ -116,12 +117,15 @@ class SchedulerOptions:
             env.append((name, value))
         try:
             poll = float(text("scheduler_poll_interval", "0.5") or 0.5)
+            query = float(text("scheduler_query_interval", "1") or 1)
         except ValueError:
-            raise ConfigurationError("[processing] scheduler_poll_interval: expected seconds") from None
+            raise ConfigurationError("[processing] scheduler_poll_interval and scheduler_query_interval: "
+                                     "expected seconds") from None
         return cls(submitter=submitter, partition=text("scheduler_partition"),
                    account=text("scheduler_account"), time_limit=text("scheduler_time_limit"),
                    memory=memory, extra_options=tuple(shlex.split(extra)), python=python,
                    pythonpath=pythonpath, sync=sync, poll_interval=max(0.05, poll),
+                   query_interval=max(0.0, query),
                    slurm_conf=text("scheduler_slurm_conf"), environment=tuple(env))
 
 
@@ -459,6 +463,7 @@ class Scheduler(Processing):
         self._seen: dict[str, BatchState] = {}        # last state the scheduler told us, per batch id
         self._cancelled: set[str] = set()             # batch ids this server cancelled
         self._exit_codes: dict[str, int] = {}         # exit codes looked up once for ended jobs
+        self._last_query = 0.0
 
     @property
     def accepts_sync(self) -> bool:
@@ -537,7 +542,7 @@ class Scheduler(Processing):
     def poll_many(self, handles: list[str]) -> dict[str, RunnerStatus]:
         parsed = {h: self.parse_handle(h) for h in handles}
         ours = [h for h, (kind, _, _) in parsed.items() if kind == self.submitter.kind]
-        states = self.submitter.query(sorted({parsed[h][1] for h in ours})) if ours else {}
+        states = self._query(sorted({parsed[h][1] for h in ours})) if ours else {}
         answer: dict[str, RunnerStatus] = {}
         for handle, (kind, batch_id, jobdir) in parsed.items():
             if kind != self.submitter.kind:
@@ -547,6 +552,22 @@ class Scheduler(Processing):
             answer[handle] = self._status(batch_id, jobdir, None if states is None else states.get(batch_id),
                                           reachable=states is not None)
         return answer
+
+    def _query(self, batch_ids: list[str]) -> dict[str, BatchState] | None:
+        """Ask the scheduler, at most once per ``query_interval``; in between, answer from what it said."""
+        with self._lock:
+            known = {b: self._seen[b] for b in batch_ids if b in self._seen}
+            done = {b: state for b, state in known.items() if state.ended}    # final: never asked again
+            ask = [b for b in batch_ids if b not in done]
+            if not ask or (time.monotonic() - self._last_query < self.options.query_interval
+                           and all(b in known for b in ask)):
+                return known
+        states = self.submitter.query(ask)
+        if states is None:
+            return None
+        with self._lock:
+            self._last_query = time.monotonic()
+        return {**done, **states}
 
     def _status(self, batch_id: str, jobdir: Path, state: BatchState | None, reachable: bool) -> RunnerStatus:
         with self._lock:
@@ -635,6 +656,7 @@ class Scheduler(Processing):
             return
         with self._lock:
             self._cancelled.add(batch_id)
+            self._last_query = 0.0          # the next poll asks the scheduler again
         self.submitter.cancel(batch_id)
 
     def cleanup(self, handle: str) -> None:
