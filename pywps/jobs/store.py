@@ -114,6 +114,11 @@ def _insert_below(conn: sa.Connection, values: dict[str, Any], statuses: Iterabl
     return conn.execute(query).first() is not None
 
 
+def _in_memory(url: sa.URL) -> bool:
+    """Whether a SQLite URL names an in-memory database."""
+    return url.database in (None, "", ":memory:")
+
+
 def _normalise_url(url: str) -> str:
     """Accept a bare file path as a SQLite database; prefer psycopg 3 for PostgreSQL."""
     if "://" not in url:
@@ -179,7 +184,8 @@ class JobStore:
         self.url = _normalise_url(url)
         self.engine = self._create_engine(pool_size, pool_pre_ping, echo)
         self.dialect = self.engine.dialect.name
-        self._gate = _WriterGate(self.engine.url.database) if self._is_sqlite_file() else None
+        file_db = self.dialect == "sqlite" and not _in_memory(self.engine.url)
+        self._gate = _WriterGate(self.engine.url.database) if file_db else None
         self._ensure_schema()
         ref = weakref.ref(self)
         os.register_at_fork(after_in_child=lambda: (s := ref()) is not None and s.after_fork())
@@ -194,7 +200,7 @@ class JobStore:
             # invalidates the pool on the first disconnect error, so one call fails and the next reconnects
             return sa.create_engine(sa_url, pool_size=pool_size, max_overflow=10, pool_pre_ping=pre_ping,
                                     pool_recycle=1800, echo=echo)
-        memory = sa_url.database in (None, "", ":memory:")
+        memory = _in_memory(sa_url)
         kwargs: dict[str, Any] = {"connect_args": {"timeout": 30, "check_same_thread": False}}
         if memory:
             kwargs["poolclass"] = StaticPool
@@ -220,10 +226,6 @@ class JobStore:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-
-    def _is_sqlite_file(self) -> bool:
-        """Whether the database is a SQLite file (not in memory)."""
-        return self.dialect == "sqlite" and self.engine.url.database not in (None, "", ":memory:")
 
     @contextmanager
     def _write(self, lock_key: int | None = None) -> Iterator[sa.Connection]:
