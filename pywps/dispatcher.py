@@ -139,6 +139,7 @@ class Dispatcher:
         job.request = json.dumps(request_dict)
         jobdir.write_job({
             "job_id": job.id,
+            "output_url": f"{self.config.outputurl}{job.id}/",
             "process": process_spec(process),
             "request": request_dict,
             "limits": {"maxsingleinputsize": self.config.getsize("server", "maxsingleinputsize")},
@@ -336,20 +337,17 @@ class Dispatcher:
                 log.warning("cleanup of job %s failed", job.id, exc_info=True)
 
     def _publish(self, job_id: str, outputs: list[OutputResult], move: bool) -> None:
-        """Move output files under ``outputpath``/JOB_ID and point their ``href`` at ``outputurl``."""
-        files = [o for o in outputs if o.file]
-        if not files:
-            return
-        target = self.config.outputpath / job_id
-        target.mkdir(parents=True, exist_ok=True)
+        """Move the job's files under ``outputpath``/JOB_ID and point ``href`` of references at ``outputurl``."""
         source = JobDir(self.jobs_root / job_id).files_dir
-        for output in files:
-            name = Path(output.file).name
-            src, dst = source / name, target / name
-            if move and src.exists() and not dst.exists():
-                shutil.move(str(src), dst)
-            if output.as_reference:
-                output.href = f"{self.config.outputurl}{job_id}/{name}"
+        target = self.config.outputpath / job_id
+        if move and source.is_dir() and any(source.iterdir()):
+            target.mkdir(parents=True, exist_ok=True)
+            for entry in source.iterdir():
+                if not (target / entry.name).exists():
+                    shutil.move(str(entry), target / entry.name)
+        for output in outputs:
+            if output.file and output.as_reference:
+                output.href = f"{self.config.outputurl}{job_id}/{Path(output.file).name}"
 
     def output_file(self, job_id: str, name: str) -> Path | None:
         """Where a published output (or a not yet moved sync output) lives."""

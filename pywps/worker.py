@@ -120,6 +120,7 @@ def run_job(jobdir: JobDir, process: Any | None = None) -> int:
         outputs = run_process(
             process, request, workdir=workdir, outdir=jobdir.files_dir, indir=jobdir.indir,
             status_cb=status_cb, max_single_input_size=int(job.get("limits", {}).get("maxsingleinputsize", 0)),
+            output_url=job.get("output_url"), job_id=job.get("job_id"),
         )
         jobdir.write_result([o.to_dict() for o in outputs], None)
         done.set()
@@ -134,7 +135,7 @@ def run_job(jobdir: JobDir, process: Any | None = None) -> int:
         from pywps.app.exceptions import ProcessError
 
         if isinstance(exc, ProcessError):
-            code = _fail(jobdir, pid, done, lock, "NoApplicableCode", "", str(getattr(exc, "msg", exc)))
+            code = _fail(jobdir, pid, done, lock, "NoApplicableCode", "", str(exc))
         else:
             code = _fail(jobdir, pid, done, lock, "NoApplicableCode", "", _client_message(exc))
     finally:
