@@ -362,10 +362,9 @@ class Dispatcher:
     def _reap_dead_instances(self) -> None:
         host = socket.gethostname()
         dead = set(self.store.dead_instances(self.stale_after))
-        for instance in self.store.dead_instances(0):
-            parts = instance.split(":")
-            if len(parts) == 3 and parts[0] == host and parts[1].isdigit() and not _pid_alive(int(parts[1])):
-                dead.add(instance)
+        for instance in self.store.instances():
+            if instance["host"] == host and not _pid_alive(int(instance["pid"])):
+                dead.add(instance["id"])
         dead.discard(self.instance)
         for instance in dead:
             adopted = self.store.adopt(instance, self.instance)

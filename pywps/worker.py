@@ -128,10 +128,10 @@ def run_job(jobdir: JobDir, process: Any | None = None) -> int:
             jobdir.write_status("succeeded", 100, "Process succeeded", pid)
         code = 0
     except NoApplicableCode as exc:
-        log.info("job %s failed: %s", jobdir.path.name, exc)
+        log.info("job %s failed: %s", jobdir.job_id, exc)
         code = _fail(jobdir, pid, done, lock, exc.name, exc.locator, exc.description)
     except Exception as exc:
-        log.exception("job %s: process raised", jobdir.path.name)
+        log.exception("job %s: process raised", jobdir.job_id)
         from pywps.app.exceptions import ProcessError
 
         if isinstance(exc, ProcessError):
@@ -160,7 +160,7 @@ def _fail(jobdir: JobDir, pid: int, done: threading.Event, lock: threading.Lock,
         with lock:
             jobdir.write_status("failed", 100, text, pid)
     except OSError:
-        log.exception("could not write the failure of job %s", jobdir.path.name)
+        log.exception("could not write the failure of job %s", jobdir.job_id)
     return 1
 
 
