@@ -111,7 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     image.set_defaults(func=cmd_image)
 
     args = parser.parse_args(argv)
-    return args.func(args)
+    from pywps.exceptions import ConfigurationError, NoApplicableCode
+
+    try:
+        return args.func(args)
+    except (NoApplicableCode, ConfigurationError) as exc:
+        print(f"pywps: {getattr(exc, 'description', None) or exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

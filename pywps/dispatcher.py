@@ -290,10 +290,13 @@ class Dispatcher:
                   status: JobStatus = JobStatus.STARTED) -> None:
         request = ExecuteRequest.from_dict(json.loads(job.request))
         job.percent, job.message = percent, message
-        document = self.render(job, process, request, status, percent=percent, message=message)
+        # status=false: the stored document keeps saying "accepted" until the job ends (WPS 1.0.0)
+        document = (self.render(job, process, request, status, percent=percent, message=message)
+                    if request.status or not request.store_execute_response else None)
         if self.store.transition(job.id, status, percent=percent, message=message, response=document):
-            job.response = document
-            self._write_static_status(job)
+            if document is not None:
+                job.response = document
+                self._write_static_status(job)
 
     def finalize(self, job: JobRecord, status: RunnerStatus) -> None:
         """Record the end of a job from its result file (or from what the backend says happened)."""
