@@ -10,8 +10,10 @@ them (:meth:`Container.adopt`) and remove the ones nobody owns (:meth:`Container
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
 import threading
 import time
 import uuid
@@ -33,9 +35,30 @@ LABEL_JOBDIR = "pywps.jobdir"
 LABEL_TIME_LIMIT = "pywps.time_limit"
 LABEL_MEMORY = "pywps.memory"
 LABEL_PIDS = "pywps.pids_limit"
+LABEL_POOL = "pywps.pool"
 FORBIDDEN_NETWORKS = ("bridge", "default", "host")
 _SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 _WAIT_CHUNK = 1.0
+
+# What a pool container runs: import the worker (and the processes) ahead, wait for in/job.json, run it.
+POOL_SCRIPT = """\
+import importlib, json, os, sys, time
+indir, outdir, idle = sys.argv[1], sys.argv[2], float(sys.argv[3])
+for name in sys.argv[4:]:
+    try:
+        importlib.import_module(name)
+    except Exception as exc:
+        print("preload", name, exc, file=sys.stderr)
+import pywps.worker, pywps.execute
+job, deadline = os.path.join(indir, "job.json"), time.monotonic() + idle
+while not os.path.exists(job):
+    if time.monotonic() > deadline:
+        sys.exit(0)
+    time.sleep(0.004)
+with open(job) as handle:
+    os.environ["PYWPS_JOB_ID"] = json.load(handle).get("job_id", "")
+sys.exit(pywps.worker.main(["--indir", indir, "--outdir", outdir]))
+"""
 
 
 def _parse_size(text: str) -> int:
@@ -103,6 +126,9 @@ class DockerSettings:
     init: bool = True
     port_min: int = 0
     port_max: int = 0
+    pool_size: int = 0                     # pre-started single-use containers per server process
+    pool_preload: tuple[str, ...] = ("pywps.processes",)
+    pool_idle: float = 3600.0              # an unused pool container exits after this many seconds
 
     @classmethod
     def from_config(cls, config: Any) -> DockerSettings:
@@ -138,6 +164,10 @@ class DockerSettings:
             init=_bool(_setting(config, "docker_init", "true"), "docker_init"),
             port_min=num("port_min", 0, int),
             port_max=num("port_max", 0, int),
+            pool_size=num("docker_pool_size", 0, int),
+            pool_preload=tuple(m.strip() for m in _setting(config, "docker_pool_preload", "pywps.processes")
+                               .replace("\n", ",").split(",") if m.strip()),
+            pool_idle=num("docker_pool_idle", 3600, float),
         )
         if settings.network.lower() in FORBIDDEN_NETWORKS:
             raise ConfigurationError(
@@ -218,6 +248,25 @@ def _pids_events(container_id: str) -> int | None:
     return None
 
 
+def _pool_job(labels: dict[str, str]) -> str | None:
+    """The job a pool container was handed (from its slot), None while it waits idle."""
+    try:
+        return (Path(labels[LABEL_JOBDIR]) / "jobdir").read_text().splitlines()[0]
+    except (KeyError, OSError, IndexError):
+        return None
+
+
+def _pool_assigned(attrs: dict[str, Any]) -> float | None:
+    """When a pool container was handed its job (its wall-clock limit counts from then)."""
+    labels = (attrs.get("Config") or {}).get("Labels") or {}
+    if LABEL_POOL not in labels:
+        return None
+    try:
+        return os.stat(Path(labels[LABEL_JOBDIR]) / "jobdir").st_mtime
+    except (KeyError, OSError):
+        return None
+
+
 @dataclass
 class _Track:
     """What this server remembers about one container (rebuilt from labels after a restart)."""
@@ -244,6 +293,10 @@ class Container(Processing):
         self._client = client
         self._lock = threading.Lock()
         self._tracks: dict[str, _Track] = {}
+        self._pool: list[tuple[str, Path]] = []   # idle pool containers: (id, slot directory)
+        self._pool_pending = 0
+        self._pool_started = False
+        self._closed = False
 
     # -- engine ------------------------------------------------------------------------------------
     @property
@@ -291,22 +344,26 @@ class Container(Processing):
     # -- lifecycle ---------------------------------------------------------------------------------
     def container_kwargs(self, job_id: str, jobdir: Path, process_identifier: str) -> dict[str, Any]:
         """The ``containers.create`` arguments for one job (hardening, limits, mounts, labels)."""
+        s = self.settings
+        jobdir = Path(jobdir).absolute()
+        kwargs = self._hardened(s.image_for(process_identifier), jobdir / "in", jobdir / "out")
+        kwargs["command"] = ["python3", "-m", "pywps.worker", "--indir", s.inp_dir, "--outdir", s.out_dir]
+        kwargs["name"] = f"pywps-{job_id}"
+        kwargs["labels"].update({LABEL_JOB: job_id, LABEL_PROCESS: process_identifier, LABEL_JOBDIR: str(jobdir)})
+        kwargs["environment"]["PYWPS_JOB_ID"] = job_id
+        return kwargs
+
+    def _hardened(self, image: str, indir: Path, outdir: Path) -> dict[str, Any]:
+        """What every job container gets: mounts, hardening, limits and the instance labels."""
         from docker.types import Mount
 
         s = self.settings
-        jobdir = Path(jobdir).absolute()
-        indir, outdir = jobdir / "in", jobdir / "out"
         kwargs: dict[str, Any] = {
-            "image": s.image_for(process_identifier),
-            "command": ["python3", "-m", "pywps.worker", "--indir", s.inp_dir, "--outdir", s.out_dir],
-            "name": f"pywps-{job_id}",
+            "image": image,
             "hostname": "pywps-job",
             "detach": True,
             "labels": {
-                LABEL_JOB: job_id,
                 LABEL_INSTANCE: self.instance_id,
-                LABEL_PROCESS: process_identifier,
-                LABEL_JOBDIR: str(jobdir),
                 LABEL_TIME_LIMIT: f"{s.time_limit:g}",
                 LABEL_MEMORY: str(s.memory),
                 LABEL_PIDS: str(s.pids_limit),
@@ -321,7 +378,7 @@ class Container(Processing):
             "cap_drop": ["ALL"],
             "security_opt": ["no-new-privileges"],
             "user": s.user,
-            "environment": {"HOME": "/tmp", "TMPDIR": "/tmp", "PYWPS_JOB_ID": job_id},
+            "environment": {"HOME": "/tmp", "TMPDIR": "/tmp"},
             "working_dir": "/tmp",
             "init": s.init,
         }
@@ -335,11 +392,15 @@ class Container(Processing):
         return kwargs
 
     def start(self, job_id: str, jobdir: Path, process_identifier: str) -> str:
-        """Create and start the job's container; return its id."""
+        """Create and start the job's container (or hand the job to a pre-started one); return its id."""
         import docker.errors
 
         jobdir = Path(jobdir).absolute()
         prepare_jobdir(jobdir, self.settings.uid_gid())
+        if self.settings.pool_size > 0 and self.settings.image_for(process_identifier) == self.settings.image:
+            handle = self._start_pooled(job_id, jobdir)
+            if handle is not None:
+                return handle
         kwargs = self.container_kwargs(job_id, jobdir, process_identifier)
         try:
             try:
@@ -364,6 +425,148 @@ class Container(Processing):
         log.info("job %s: container %s started from %s", job_id, container.id[:12], kwargs["image"])
         return str(container.id)
 
+    # -- the pool of pre-started single-use containers ------------------------------------------------
+    @property
+    def pool_root(self) -> Path:
+        """Where pool slots live: next to the job directories, so a job's files move in by rename."""
+        workdir = getattr(self.config, "workdir", None)
+        return Path(workdir or "/tmp/pywps") / "docker-pool"
+
+    def _pool_kwargs(self, slot: Path) -> dict[str, Any]:
+        s = self.settings
+        kwargs = self._hardened(s.image, slot / "in", slot / "out")
+        kwargs["command"] = ["python3", "-c", POOL_SCRIPT, s.inp_dir, s.out_dir, f"{s.pool_idle:g}",
+                             *s.pool_preload]
+        kwargs["name"] = f"pywps-pool-{slot.name}"
+        kwargs["labels"][LABEL_POOL] = self.instance_id
+        kwargs["labels"][LABEL_JOBDIR] = str(slot)
+        return kwargs
+
+    def fill_pool(self) -> int:
+        """Start pool containers until ``docker_pool_size`` wait idle; return how many were started."""
+        started = 0
+        while True:
+            with self._lock:
+                if len(self._pool) + self._pool_pending >= self.settings.pool_size or self._closed:
+                    return started
+                self._pool_pending += 1
+            try:
+                slot = self.pool_root / uuid.uuid4().hex
+                (slot / "in").mkdir(parents=True)
+                (slot / "out" / "files").mkdir(parents=True)
+                prepare_jobdir(slot, self.settings.uid_gid())
+                container = self.client.containers.create(**self._pool_kwargs(slot))
+                container.start()
+                with self._lock:
+                    closed = self._closed
+                    if not closed:
+                        self._pool.append((container.id, slot))
+                if closed:  # close() ran meanwhile
+                    self.cleanup_force(container.id)
+                    shutil.rmtree(slot, ignore_errors=True)
+                    return started
+                started += 1
+            except (*_engine_errors(), OSError) as exc:
+                log.warning("could not start a pool container: %s", exc)
+                return started
+            finally:
+                with self._lock:
+                    self._pool_pending -= 1
+
+    def _refill_soon(self) -> None:
+        if not self._closed:
+            threading.Thread(target=self.fill_pool, name="pywps-docker-pool", daemon=True).start()
+
+    def _start_pooled(self, job_id: str, jobdir: Path) -> str | None:
+        """Hand the job to an idle pool container: move its ``in/`` over, ``job.json`` last."""
+        if not self._pool_started:
+            self._pool_started = True
+            atexit.register(self.close)
+            self.fill_pool()
+        slot = None
+        while slot is None:
+            with self._lock:
+                if not self._pool:
+                    break
+                handle, candidate = self._pool.pop(0)
+            attrs = self._inspect_quiet(handle)
+            if attrs is not None and attrs["State"].get("Status") == "running":
+                slot = candidate
+            else:  # an idle container that timed out or died
+                log.warning("pool container %s is %s; discarded", handle[:12],
+                            (attrs or {}).get("State", {}).get("Status", "gone"))
+                self.cleanup_force(handle)
+                shutil.rmtree(candidate, ignore_errors=True)
+        self._refill_soon()
+        if slot is None:
+            return None
+        try:
+            (slot / "jobdir").write_text(f"{job_id}\n{jobdir}\n")
+            out, inp = jobdir / "out", jobdir / "in"
+            for entry in sorted(out.iterdir()):  # normally just the empty files/ the job dir was made with
+                if entry.is_dir() and not any(entry.iterdir()):
+                    entry.rmdir()
+                else:
+                    os.rename(entry, slot / "out" / entry.name)
+            out.rmdir()
+            out.symlink_to(slot / "out")
+            entries = [e for e in inp.iterdir() if e.name != "job.json"]
+            for entry in entries:
+                os.rename(entry, slot / "in" / entry.name)
+            os.rename(inp / "job.json", slot / "in" / "job.json")  # the container starts the job now
+            inp.rmdir()
+            inp.symlink_to(slot / "in")
+        except OSError as exc:
+            log.warning("could not hand job %s to pool container %s: %s", job_id, handle[:12], exc)
+            self.cleanup_force(handle)
+            raise NoApplicableCode(f"docker pool: could not hand the job over: {exc}") from None
+        with self._lock:
+            self._tracks[handle] = _Track(started=time.time())
+        log.info("job %s: handed to pool container %s", job_id, handle[:12])
+        return handle
+
+    def _inspect_quiet(self, handle: str) -> dict[str, Any] | None:
+        try:
+            return self._inspect(handle)
+        except _engine_errors():
+            return None
+
+    def close(self) -> None:
+        """Remove this server's idle pool containers (at exit); running jobs are not touched."""
+        with self._lock:
+            self._closed = True
+        deadline = time.monotonic() + 15
+        while self._pool_pending and time.monotonic() < deadline:  # a refill in flight finishes first
+            time.sleep(0.02)
+        with self._lock:
+            idle, self._pool = self._pool, []
+        for handle, slot in idle:
+            try:
+                self.cleanup_force(handle)
+            except _engine_errors():
+                pass
+            shutil.rmtree(slot, ignore_errors=True)
+
+    def _materialize(self, handle: str, attrs: dict[str, Any] | None) -> None:
+        """After a pooled job: make its job directory whole again (symlinks -> the slot's directories)."""
+        labels = ((attrs or {}).get("Config") or {}).get("Labels") or {}
+        slot_text = labels.get(LABEL_JOBDIR) if LABEL_POOL in labels else None
+        if not slot_text:
+            return
+        slot = Path(slot_text)
+        try:
+            _job_id, jobdir_text = (slot / "jobdir").read_text().splitlines()[:2]
+        except (OSError, ValueError):
+            shutil.rmtree(slot, ignore_errors=True)
+            return
+        jobdir = Path(jobdir_text)
+        for name in ("in", "out"):
+            link = jobdir / name
+            if link.is_symlink() and (slot / name).is_dir():
+                link.unlink()
+                os.rename(slot / name, link)
+        shutil.rmtree(slot, ignore_errors=True)
+
     def _existing(self, name: str, job_id: str) -> Any:
         """The container a previous start of the same job left; anything else is an error."""
         container = self.client.containers.get(name)
@@ -377,7 +580,7 @@ class Container(Processing):
             if track is None:
                 track = self._tracks[handle] = _Track()
             if track.started is None and attrs is not None:
-                track.started = _timestamp(attrs.get("State", {}).get("StartedAt", ""))
+                track.started = _pool_assigned(attrs) or _timestamp(attrs.get("State", {}).get("StartedAt", ""))
             return track
 
     def _inspect(self, handle: str) -> dict[str, Any] | None:
@@ -404,7 +607,7 @@ class Container(Processing):
         if not handles:
             return {}
         try:
-            listed = self.client.api.containers(all=True, filters={"label": LABEL_JOB})
+            listed = self.client.api.containers(all=True, filters={"label": LABEL_INSTANCE})
         except _engine_errors() as exc:
             lost = RunnerStatus(RunnerState.LOST, message=str(self._engine_error(exc).description))
             return {h: lost for h in handles}
@@ -466,7 +669,8 @@ class Container(Processing):
             limit = int(labels.get(LABEL_MEMORY, self.settings.memory) or 0)
             return f"killed: out of memory (limit {_mib(limit)})"
         limit = self._time_limit(attrs)
-        started, finished = _timestamp(state.get("StartedAt", "")), _timestamp(state.get("FinishedAt", ""))
+        started = _pool_assigned(attrs) or _timestamp(state.get("StartedAt", ""))
+        finished = _timestamp(state.get("FinishedAt", ""))
         if code == 137 and limit > 0 and started and finished and finished - started >= limit:
             return f"killed: time limit {limit:g} s"
         if track.pids_hit:
@@ -553,6 +757,10 @@ class Container(Processing):
 
         with self._lock:
             self._tracks.pop(handle, None)
+        try:
+            self._materialize(handle, self._inspect(handle))
+        except docker.errors.NotFound:
+            pass
         if self.settings.keep_containers:
             return
         try:
@@ -582,16 +790,35 @@ class Container(Processing):
         label = LABEL_JOB if instance is None else f"{LABEL_INSTANCE}={instance}"
         return list(self.client.api.containers(all=True, filters={"label": label}))
 
-    def reap(self, active_job_ids: Iterable[str]) -> list[str]:
-        """Remove job containers whose job is not in ``active_job_ids`` (unknown or finished); their ids."""
+    def reap(self, active_job_ids: Iterable[str], live_instances: Iterable[str] | None = None) -> list[str]:
+        """Remove job containers whose job is not in ``active_job_ids`` (unknown or finished); their ids.
+
+        Idle pool containers are removed when they have exited, or when ``live_instances`` is given and
+        the server instance that started them is not in it.
+        """
         active = set(active_job_ids)
+        live = None if live_instances is None else {*live_instances, self.instance_id}
         removed = []
-        for summary in self.containers():
-            job_id = (summary.get("Labels") or {}).get(LABEL_JOB)
+        for summary in self.client.api.containers(all=True, filters={"label": LABEL_INSTANCE}):
+            labels = summary.get("Labels") or {}
+            ended = summary.get("State") in ("exited", "dead")
+            if LABEL_POOL in labels:
+                job_id = _pool_job(labels)
+                if job_id is None:
+                    if summary["Id"] in {h for h, _ in self._pool}:
+                        continue
+                    if ended or (live is not None and labels.get(LABEL_INSTANCE) not in live):
+                        self.cleanup_force(summary["Id"])
+                        shutil.rmtree(labels.get(LABEL_JOBDIR, "/nonexistent"), ignore_errors=True)
+                        removed.append(summary["Id"])
+                    continue
+            else:
+                job_id = labels.get(LABEL_JOB)
             if job_id in active:
                 continue
-            if self.settings.keep_containers and summary.get("State") in ("exited", "dead"):
+            if self.settings.keep_containers and ended:
                 continue
+            self._materialize(summary["Id"], {"Config": {"Labels": labels}})
             self.cleanup_force(summary["Id"])
             removed.append(summary["Id"])
             log.info("reaped container %s of job %s", summary["Id"][:12], job_id)

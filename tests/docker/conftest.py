@@ -41,7 +41,6 @@ def _unavailable(why: str) -> None:
 def docker_client():
     """A client of the real engine with the worker image present."""
     try:
-        import docker
         import docker.errors
     except ImportError:
         _unavailable("the docker SDK is not installed")
@@ -57,9 +56,11 @@ def docker_client():
     return client
 
 
-def docker_config(**processing: object) -> Config:
+def docker_config(workdir: Path | None = None, **processing: object) -> Config:
     """A Config for mode docker with ``processing`` keys on top of the defaults."""
     config = Config(environ={})
+    if workdir is not None:
+        config.parser.set("server", "workdir", str(workdir))
     config.parser.set("processing", "mode", "docker")
     config.parser.set("processing", "docker_image", IMAGE)
     for key, value in processing.items():
@@ -74,12 +75,28 @@ def make_backend(docker_client) -> Iterator[Callable]:
 
     instance = f"pytest-{uuid.uuid4().hex[:8]}"
 
-    def make(**processing: object) -> Container:
-        return Container(docker_config(**processing), instance_id=instance)
+    made: list[Container] = []
+
+    def make(workdir: Path | None = None, **processing: object) -> Container:
+        made.append(Container(docker_config(workdir, **processing), instance_id=instance))
+        return made[-1]
 
     yield make
-    for summary in docker_client.api.containers(all=True, filters={"label": f"{LABEL_INSTANCE}={instance}"}):
-        docker_client.api.remove_container(summary["Id"], force=True, v=True)
+    for backend in made:
+        backend.close()
+    remove_containers(docker_client, f"{LABEL_INSTANCE}={instance}")
+
+
+def remove_containers(client, label: str) -> None:
+    """Remove every container carrying ``label`` (one already being removed is fine)."""
+    import docker.errors
+
+    for summary in client.api.containers(all=True, filters={"label": label}):
+        try:
+            client.api.remove_container(summary["Id"], force=True, v=True)
+        except docker.errors.APIError as exc:
+            if exc.status_code not in (404, 409):
+                raise
 
 
 @pytest.fixture

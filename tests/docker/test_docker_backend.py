@@ -244,3 +244,66 @@ def test_engine_down_is_a_clear_error(tmp_path, monkeypatch, how):
 
 def test_check_passes_on_a_working_engine(backend):
     backend.check()
+
+
+def _pool_containers(client, backend) -> list[dict]:
+    from pywps.backends.docker import LABEL_POOL
+
+    return client.api.containers(filters={"label": f"{LABEL_POOL}={backend.instance_id}"})
+
+
+def test_pool_runs_each_job_in_a_fresh_prestarted_container(make_backend, tmp_path, docker_client):
+    jobs_root = tmp_path / "work" / "jobs"
+    backend = make_backend(workdir=tmp_path / "work", docker_pool_size=2)
+    assert backend.fill_pool() == 2
+    wait_for_idle = time.monotonic() + 30
+    while len(_pool_containers(docker_client, backend)) < 2:
+        assert time.monotonic() < wait_for_idle
+        time.sleep(0.1)
+    handles = []
+    for name in ("one", "two", "three"):
+        jobdir = make_job(jobs_root, "say_hello", name=name)
+        handle = backend.start(jobdir.job_id, jobdir.path, "say_hello")
+        assert jobdir.outdir.is_symlink()
+        status = backend.wait(handle, timeout=60)
+        assert status.exit_code == 0, (status, jobdir.read_result())
+        assert output(jobdir, "output") == f"Hello {name}"
+        backend.cleanup(handle)
+        assert not jobdir.outdir.is_symlink() and (jobdir.outdir / "result.json").is_file()
+        assert not jobdir.indir.is_symlink() and (jobdir.indir / "job.json").is_file()
+        assert backend.poll(handle).state == RunnerState.LOST  # used once, then removed
+        handles.append(handle)
+    assert len(set(handles)) == 3
+    backend.close()
+    assert _pool_containers(docker_client, backend) == []
+    assert list((tmp_path / "work" / "docker-pool").iterdir()) == []
+
+
+def test_pool_keeps_limits_and_time_limit_counts_from_hand_over(make_backend, tmp_path):
+    jobs_root = tmp_path / "work" / "jobs"
+    backend = make_backend(workdir=tmp_path / "work", docker_pool_size=1, docker_time_limit=2)
+    backend.fill_pool()
+    time.sleep(2.5)  # idle longer than the time limit: must not count
+    jobdir = make_job(jobs_root, "hostile_sleep", seconds=1, steps=2)
+    status = backend.wait(backend.start(jobdir.job_id, jobdir.path, "hostile_sleep"), timeout=30)
+    assert status.exit_code == 0, (status, jobdir.read_result())
+    jobdir = make_job(jobs_root, "hostile_loop")
+    handle = backend.start(jobdir.job_id, jobdir.path, "hostile_loop")
+    assert backend.wait(handle, timeout=30).message == "killed: time limit 2 s"
+    memory = make_job(jobs_root, "hostile_memory", megabytes=1024)
+    status = backend.wait(backend.start(memory.job_id, memory.path, "hostile_memory"), timeout=60)
+    assert status.message == "killed: out of memory (limit 256 MiB)"
+    network = make_job(jobs_root, "hostile_network", host="172.17.0.1", port=2375)
+    backend.wait(backend.start(network.job_id, network.path, "hostile_network"), timeout=60)
+    assert outcome(network)["interfaces"] == "lo"
+
+
+def test_reap_removes_orphaned_pool_containers(make_backend, tmp_path, docker_client):
+    first = make_backend(workdir=tmp_path / "work", docker_pool_size=1)
+    first.fill_pool()
+    idle = [c["Id"] for c in _pool_containers(docker_client, first)]
+    assert len(idle) == 1
+    first._pool.clear()  # the server died without closing its pool
+    second = make_backend(workdir=tmp_path / "work")
+    second.instance_id = "pytest-other"
+    assert second.reap(set(), live_instances=[]) == idle
