@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -33,8 +34,8 @@ class Process:
         self.inputs = list(inputs or [])
         self.outputs = list(outputs or [])
         self.version = version
-        self.store_supported = _as_bool(store_supported)
-        self.status_supported = _as_bool(status_supported)
+        self.store_supported = SupportFlag(store_supported)
+        self.status_supported = SupportFlag(status_supported)
         self.grass_location = grass_location
         self.translations = lower_case_dict(translations)
         self.workdir: str | None = None
@@ -50,6 +51,31 @@ class Process:
                         f"process {self.identifier!r} declares {kind} {item.identifier!r} twice",
                         locator=item.identifier)
                 seen.add(item.identifier)
+
+    def set_workdir(self, workdir: str | None) -> None:
+        """Set the working directory of the process and of its inputs and outputs."""
+        self.workdir = workdir
+        for item in (*self.inputs, *self.outputs):
+            item.workdir = workdir
+
+    @property
+    def status_filename(self) -> str:
+        """The file name of the stored status document of the current job."""
+        return f"{self.uuid}.xml"
+
+    @property
+    def status_url(self) -> str:
+        """Where the status document of the current job is published (``[server] outputurl``)."""
+        from pywps.configuration import get_config
+
+        return f"{get_config().outputurl}{self.status_filename}"
+
+    @property
+    def status_location(self) -> str:
+        """The path of the status document of the current job (``[server] outputpath``)."""
+        from pywps.configuration import get_config
+
+        return os.path.join(str(get_config().outputpath), self.status_filename)
 
     def get_input(self, identifier: str) -> Any | None:
         """The input definition with this identifier, or None."""
@@ -106,7 +132,28 @@ class Process:
 
 
 def _as_bool(value: Any) -> bool:
-    """PyWPS 4 accepted 'true'/'false' strings as well as booleans."""
+    """Booleans, or 'true'/'false' strings (PyWPS 4 would have taken the string 'false' as true)."""
     if isinstance(value, str):
         return value.strip().lower() in ("true", "1", "yes")
     return bool(value)
+
+
+class SupportFlag(str):
+    """``'true'`` or ``'false'`` as PyWPS 4 stored ``store_supported``/``status_supported``, with the truth
+    value of the word, and equal to the matching bool too (``flag == 'true'`` and ``if flag:`` both work)."""
+
+    def __new__(cls, value: Any) -> SupportFlag:
+        return super().__new__(cls, "true" if _as_bool(value) else "false")
+
+    def __bool__(self) -> bool:
+        return str.__eq__(self, "true")
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, bool):
+            return bool(self) is other
+        return str.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self.__eq__(other)
+
+    __hash__ = str.__hash__

@@ -34,7 +34,8 @@ def make() -> Process:
 def test_constructor_pywps4():
     process = make()
     assert process.handler is handler
-    assert process.store_supported is True and process.status_supported is False
+    assert process.store_supported == "true" and process.status_supported == "false"  # PyWPS 4 strings
+    assert process.store_supported and not process.status_supported
     assert process.profile == ["urn:p"]
     assert process.translations == {"de": {"title": "Titel"}}
     assert process.get_input("c").identifier == "c" and process.get_output("zz") is None

@@ -33,6 +33,7 @@ from pywps.validator.base import emptyvalidator
 from pywps.validator.literalvalidator import (
     validate_allowed_values,
     validate_anyvalue,
+    validate_value,
     validate_values_reference,
 )
 from pywps.validator.mode import MODE
@@ -250,7 +251,7 @@ class IOHandler:
         fmt = getattr(self, "data_format", None)
         if fmt is None:
             return isinstance(self._data, (bytes, bytearray)) if self.prop == "data" else False
-        if fmt.encoding == "base64" or is_binary_mime(fmt.mime_type):
+        if fmt.encoding.lower() in ("base64", "binary") or is_binary_mime(fmt.mime_type):
             return True
         mime = fmt.mime_type.lower()
         if mime.startswith("text/") or "json" in mime or "xml" in mime:
@@ -542,23 +543,27 @@ def parse_bbox_values(value: Any) -> list[float]:
 
 
 def literal_validator(allowed_values: list[Any]) -> Any:
-    """The validation function matching a literal's allowed values."""
+    """The validation function matching a literal's allowed values (the choice PyWPS 4 made)."""
+    if any(isinstance(a, AnyValue) for a in allowed_values):
+        return validate_anyvalue
     if any(isinstance(a, ValuesReference) for a in allowed_values):
         return validate_values_reference
-    if all(isinstance(a, AnyValue) for a in allowed_values):
-        return validate_anyvalue
-    return validate_allowed_values
+    if allowed_values:
+        return validate_allowed_values
+    return validate_value
 
 
 def normalise_allowed_values(allowed_values: Any) -> tuple[list[Any], bool]:
-    """The allowed-value objects of a literal input and whether any value is allowed."""
-    if is_anyvalue(allowed_values):
+    """The allowed-value objects of a literal input and whether any value is allowed.
+
+    Nothing given (None or an empty list) leaves the list empty, as in PyWPS 4; any value is then allowed.
+    """
+    if allowed_values is None or (isinstance(allowed_values, (list, tuple)) and not allowed_values):
+        return [], True
+    if not isinstance(allowed_values, (list, tuple)) and is_anyvalue(allowed_values):
         return [AnyValue()], True
     values = make_allowedvalues(allowed_values)
-    any_value = all(isinstance(v, AnyValue) for v in values)
-    if not values:
-        return [AnyValue()], True
-    return values, any_value
+    return values, any(isinstance(v, AnyValue) for v in values)
 
 
 __all__ = [

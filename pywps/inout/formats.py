@@ -12,7 +12,7 @@ log = logging.getLogger(__name__)
 
 _FORMAT_NAMES = (
     "GEOJSON JSON SHP GML GPX METALINK META4 KML KMZ GEOTIFF WCS WCS100 WCS110 WCS20 WFS WFS100 WFS110 "
-    "WFS20 WMS WMS130 WMS110 WMS100 TEXT DODS NETCDF NCML LAZ LAS ZIP XML CSV"
+    "WFS20 WMS WMS130 WMS110 WMS100 TEXT DODS NETCDF NCML LAS LASJSON LASXML LAZ ZIP XML CSV"
 )
 _FORMATS = namedtuple("FORMATS", _FORMAT_NAMES)  # type: ignore[misc]
 
@@ -131,8 +131,11 @@ FORMATS = _FORMATS(
     Format("application/x-ogc-dods", extension=".nc"),
     Format("application/x-netcdf", extension=".nc", encoding="base64"),
     Format("application/ncML+xml", extension=".ncml", schema="ncml/2.2/ncml-2.2.xsd"),
-    Format("application/octet-stream", extension=".laz"),
-    Format("application/octet-stream", extension=".las"),
+    # the point cloud formats keep the mime types (and "binary" encoding) PyWPS 4 advertised
+    Format("application/vdn.las", extension=".las", encoding="binary"),
+    Format("application/vdn.las.las+json", extension=".lasjson", encoding="binary"),
+    Format("application/vnd.las.las+xml", extension=".lasxml", encoding="binary"),
+    Format("application/vdn.laszip", extension=".laz", encoding="binary"),
     Format("application/zip", extension=".zip", encoding="base64"),
     Format("application/xml", extension=".xml"),
     Format("text/csv", extension=".csv"),
@@ -147,6 +150,7 @@ BINARY_MIME_TYPES = frozenset({
     "application/vnd.google-earth.kmz", "application/x-tar", "application/gzip", "application/x-gzip",
     "application/x-bzip2", "application/x-7z-compressed", "application/vnd.ms-excel",
     "application/x-geotiff", "application/x-las", "application/x-laz", "application/vnd.laszip",
+    "application/vdn.las", "application/vdn.laszip",
 })
 
 

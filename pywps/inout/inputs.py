@@ -35,16 +35,16 @@ log = logging.getLogger(__name__)
 class LiteralInput(BasicIO, BasicLiteral, IOHandler):
     """A literal (string, number, date ...) input, with allowed values and units."""
 
-    def __init__(self, identifier: str, title: str = "", data_type: str | None = "integer", abstract: str = "",
-                 keywords: list[str] | None = None, metadata: list[Metadata] | None = None,
-                 uoms: list[Any] | None = None, allowed_values: Any = AnyValue, default: Any = None,
-                 min_occurs: int = 1, max_occurs: int = 1, mode: int = MODE.SIMPLE,
-                 translations: dict[str, dict[str, str]] | None = None, *, workdir: str | None = None,
-                 default_type: int = SOURCE_TYPE.DATA) -> None:
+    def __init__(self, identifier: str, title: str | None = None, data_type: str | None = None,
+                 workdir: str | None = None, abstract: str = "", keywords: list[str] | None = None,
+                 metadata: list[Metadata] | None = None, uoms: list[Any] | None = None, min_occurs: int = 1,
+                 max_occurs: int = 1, mode: int = MODE.SIMPLE, allowed_values: Any = None, default: Any = None,
+                 default_type: int = SOURCE_TYPE.DATA,
+                 translations: dict[str, dict[str, str]] | None = None) -> None:
         BasicIO.__init__(self, identifier, title, abstract, keywords, min_occurs, max_occurs, metadata,
                          translations)
         IOHandler.__init__(self, workdir=workdir, mode=mode)
-        self._init_literal(data_type, uoms)
+        self._init_literal(data_type or "string", uoms)
         self.allowed_values, self.any_value = normalise_allowed_values(allowed_values)
         self.values_reference = next((v for v in self.allowed_values if isinstance(v, ValuesReference)), None)
         self.default = default
@@ -92,7 +92,7 @@ class LiteralInput(BasicIO, BasicLiteral, IOHandler):
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> LiteralInput:
         """Build from :attr:`json`."""
-        allowed = [_allowed_from_json(v) for v in data.get("allowed_values", [])] or AnyValue
+        allowed = [_allowed_from_json(v) for v in data.get("allowed_values", [])] or None
         instance = cls(
             data["identifier"], data.get("title", ""), data_type=data.get("data_type", "string"),
             abstract=data.get("abstract", ""), keywords=data.get("keywords"),
@@ -123,11 +123,11 @@ def _allowed_from_json(data: dict[str, Any]) -> Any:
 class ComplexInput(BasicIO, BasicComplex, IOHandler):
     """A complex (file-like) input in one of its supported formats."""
 
-    def __init__(self, identifier: str, title: str = "", supported_formats: list[Format] | None = None,
+    def __init__(self, identifier: str, title: str, supported_formats: list[Format],
                  data_format: Format | None = None, abstract: str = "", keywords: list[str] | None = None,
-                 metadata: list[Metadata] | None = None, min_occurs: int = 1, max_occurs: int = 1,
-                 mode: int = MODE.NONE, default: Any = None, default_type: int = SOURCE_TYPE.DATA,
-                 translations: dict[str, dict[str, str]] | None = None, *, workdir: str | None = None,
+                 workdir: str | None = None, metadata: list[Metadata] | None = None, min_occurs: int = 1,
+                 max_occurs: int = 1, mode: int = MODE.NONE, default: Any = None,
+                 default_type: int = SOURCE_TYPE.DATA, translations: dict[str, dict[str, str]] | None = None, *,
                  max_megabytes: int | None = None) -> None:
         BasicIO.__init__(self, identifier, title, abstract, keywords, min_occurs, max_occurs, metadata,
                          translations)
@@ -192,11 +192,11 @@ class ComplexInput(BasicIO, BasicComplex, IOHandler):
 class BoundingBoxInput(BasicIO, BasicBoundingBox, IOHandler):
     """A bounding box input: two corners in one of the supported CRSs."""
 
-    def __init__(self, identifier: str, title: str = "", crss: list[str] | None = None, abstract: str = "",
-                 keywords: list[str] | None = None, dimensions: int = 2, metadata: list[Metadata] | None = None,
-                 min_occurs: int = 1, max_occurs: int = 1, mode: int = MODE.NONE, default: Any = None,
-                 default_type: int = SOURCE_TYPE.DATA, translations: dict[str, dict[str, str]] | None = None,
-                 *, workdir: str | None = None) -> None:
+    def __init__(self, identifier: str, title: str, crss: list[str] | None = None, abstract: str = "",
+                 keywords: list[str] | None = None, dimensions: int = 2, workdir: str | None = None,
+                 metadata: list[Metadata] | None = None, min_occurs: int = 1, max_occurs: int = 1,
+                 mode: int = MODE.NONE, default: Any = None, default_type: int = SOURCE_TYPE.DATA,
+                 translations: dict[str, dict[str, str]] | None = None) -> None:
         BasicIO.__init__(self, identifier, title, abstract, keywords, min_occurs, max_occurs, metadata,
                          translations)
         IOHandler.__init__(self, workdir=workdir, mode=mode)

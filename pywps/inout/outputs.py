@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 class LiteralOutput(BasicIO, BasicLiteral, IOHandler):
     """A literal output; the value set by the handler is converted to ``data_type``."""
 
-    def __init__(self, identifier: str, title: str = "", data_type: str | None = "string", abstract: str = "",
+    def __init__(self, identifier: str, title: str, data_type: str | None = "string", abstract: str = "",
                  keywords: list[str] | None = None, metadata: list[Metadata] | None = None,
                  uoms: list[Any] | None = None, mode: int = MODE.SIMPLE,
                  translations: dict[str, dict[str, str]] | None = None, *, workdir: str | None = None) -> None:
@@ -83,10 +83,10 @@ class LiteralOutput(BasicIO, BasicLiteral, IOHandler):
 class ComplexOutput(BasicIO, BasicComplex, IOHandler):
     """A complex (file-like) output in one of its supported formats."""
 
-    def __init__(self, identifier: str, title: str = "", supported_formats: list[Format] | None = None,
+    def __init__(self, identifier: str, title: str, supported_formats: list[Format] | None = None,
                  data_format: Format | None = None, abstract: str = "", keywords: list[str] | None = None,
-                 metadata: list[Metadata] | None = None, as_reference: bool = False, mode: int = MODE.NONE,
-                 translations: dict[str, dict[str, str]] | None = None, *, workdir: str | None = None) -> None:
+                 workdir: str | None = None, metadata: list[Metadata] | None = None, as_reference: bool = False,
+                 mode: int = MODE.NONE, translations: dict[str, dict[str, str]] | None = None) -> None:
         BasicIO.__init__(self, identifier, title, abstract, keywords, 1, 1, metadata, translations)
         IOHandler.__init__(self, workdir=workdir, mode=mode)
         if not supported_formats and data_format is None:
@@ -137,7 +137,7 @@ class ComplexOutput(BasicIO, BasicComplex, IOHandler):
 class BoundingBoxOutput(BasicIO, BasicBoundingBox, IOHandler):
     """A bounding box output: two corners in one of the supported CRSs."""
 
-    def __init__(self, identifier: str, title: str = "", crss: list[str] | None = None, abstract: str = "",
+    def __init__(self, identifier: str, title: str, crss: list[str] | None, abstract: str = "",
                  keywords: list[str] | None = None, dimensions: int = 2, metadata: list[Metadata] | None = None,
                  min_occurs: int = 1, max_occurs: int = 1, as_reference: bool = False, mode: int = MODE.NONE,
                  translations: dict[str, dict[str, str]] | None = None, *, workdir: str | None = None) -> None:

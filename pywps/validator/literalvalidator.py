@@ -80,9 +80,10 @@ def validate_allowed_values(data_input: Any, mode: int) -> bool:
     """Check the input's value against its allowed values and ranges."""
     if mode == MODE.NONE:
         return True
-    allowed = [a for a in (data_input.allowed_values or []) if getattr(a, "allowed_type", None)]
-    if not allowed:
-        return True
+    declared = list(data_input.allowed_values or [])
+    allowed = [a for a in declared if getattr(a, "allowed_type", None)]
+    if len(allowed) < len(declared) or not allowed:
+        return True  # AnyValue, NoValue or ValuesReference among them: any value passes, as in PyWPS 4
     value = data_input.data
     ok = any(_matches(a, value) for a in allowed)
     if not ok:
