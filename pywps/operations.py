@@ -10,6 +10,7 @@ from typing import Any
 from pywps.config import Config
 from pywps.dispatcher import Dispatcher
 from pywps.exceptions import (
+    FileSizeExceeded,
     InvalidParameterValue,
     InvalidUpdateSequence,
     NoApplicableCode,
@@ -121,15 +122,31 @@ class Operations:
         from pywps.execute import validate_execute_request
 
         validate_execute_request(process, request)
+        self._check_input_sizes(request)
         if request.is_async:
             job = self.dispatcher.submit(process, request)
             return Reply(job.response or b"")
         outcome = self.dispatcher.execute_sync(process, request)
+        if _request_error(outcome.exception):
+            raise outcome.exception  # the inputs were refused (invalid, too large): a 4xx ExceptionReport
         if not request.raw_output:
             return Reply(outcome.document)
         if outcome.exception is not None:
             raise outcome.exception
         return self._raw(outcome)
+
+    def _check_input_sizes(self, request: ExecuteRequest) -> None:
+        """Refuse inline complex inputs larger than ``maxsingleinputsize`` before a job is created."""
+        limit = self.config.getsize("server", "maxsingleinputsize")
+        for value in request.inputs:
+            if not limit or value.kind != "complex" or not value.data:
+                continue
+            size = len(value.data.encode("utf-8"))
+            if (value.encoding or "").lower() == "base64":
+                size = size * 3 // 4
+            if size > limit:
+                raise FileSizeExceeded(f"input {value.identifier!r} is larger than {limit} bytes",
+                                       locator=value.identifier)
 
     def _raw(self, outcome) -> Reply:
         if not outcome.outputs:
@@ -157,3 +174,8 @@ class Operations:
         if job is None or not job.response:
             return None
         return Reply(job.response, headers={"Cache-Control": "no-cache"})
+
+
+def _request_error(exc: NoApplicableCode | None) -> bool:
+    """Whether a failed job failed on its request (a 4xx OWS exception), not in the process itself."""
+    return exc is not None and type(exc) is not NoApplicableCode and 400 <= exc.code < 500

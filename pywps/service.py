@@ -138,6 +138,7 @@ class Service:
         return self.app.extensions["pywps"]["dispatcher"]
 
     def __call__(self, environ: dict, start_response) -> Iterable[bytes]:
+        environ["PATH_INFO"] = environ.get("PATH_INFO") or "/"  # the mount point itself (mod_wsgi, '?...' URLs)
         return self.app.wsgi_app(environ, start_response)
 
     def close(self) -> None:

@@ -1,0 +1,110 @@
+from pywps import (
+    FORMATS,
+    BoundingBoxInput,
+    BoundingBoxOutput,
+    ComplexInput,
+    ComplexOutput,
+    Format,
+    LiteralInput,
+    LiteralOutput,
+    Process,
+)
+from pywps.app.Common import Metadata
+from pywps.inout.literaltypes import AllowedValue, AnyValue
+from pywps.validator.allowed_value import ALLOWEDVALUETYPE
+from pywps.validator.mode import MODE
+
+LITERALS = [
+    # identifier, data_type, default
+    ('string', 'string', 'This is just a string'),
+    ('int', 'integer', 7),
+    ('float', 'float', 3.1415),
+    ('boolean', 'boolean', False),
+    ('date', 'date', '2012-05-01'),
+    ('time', 'time', '12:00:00'),
+    ('datetime', 'dateTime', '2016-09-02T12:00:00Z'),
+    ('uri', 'anyURI', 'https://example.org/data.nc'),
+    ('positive', 'positiveInteger', 3),
+    ('non_negative', 'nonNegativeInteger', 0),
+]
+
+
+class InOut(Process):
+    """Every kind of input, each echoed to an output of the same name (the emu "inout" process)."""
+
+    def __init__(self):
+        inputs = [LiteralInput(name, name.replace('_', ' ').title(), data_type=dtype, default=default,
+                               min_occurs=0, abstract=f'A {dtype} with default {default}')
+                  for name, dtype, default in LITERALS]
+        inputs += [
+            LiteralInput('string_choice', 'String Choice', data_type='string',
+                         abstract='Choose one item from the list.',
+                         allowed_values=['rock', 'paper', 'scissor'], default='scissor', min_occurs=0),
+            LiteralInput('string_multiple_choice', 'String Multiple Choice', data_type='string',
+                         abstract='Choose one or two items from the list.',
+                         allowed_values=['sitting duck', 'flying goose', 'happy pinguin', 'gentle albatros'],
+                         min_occurs=0, max_occurs=2, default='gentle albatros'),
+            LiteralInput('int_range', 'Integer Range', data_type='integer', min_occurs=0, default=1,
+                         allowed_values=[AllowedValue(allowed_type=ALLOWEDVALUETYPE.RANGE, minval=1, maxval=10,
+                                                      spacing=1)]),
+            LiteralInput('any_value', 'Any Value', data_type='string', allowed_values=AnyValue(),
+                         min_occurs=0, default='anything'),
+            LiteralInput('repeated', 'Repeated value', data_type='integer', min_occurs=1, max_occurs=5),
+            BoundingBoxInput('bbox', 'Bounding Box', abstract='Bounding Box with EPSG:4326 and EPSG:3035.',
+                             crss=['EPSG:4326', 'EPSG:3035'], min_occurs=0),
+            ComplexInput('text', 'Text', abstract='Enter a URL pointing to a text document (optional)',
+                         metadata=[Metadata('Info')], min_occurs=0,
+                         supported_formats=[Format('text/plain')]),
+            ComplexInput('xml', 'XML', abstract='A well-formed XML document', min_occurs=0, mode=MODE.STRICT,
+                         supported_formats=[FORMATS.GML, Format('text/xml')]),
+        ]
+        outputs = [LiteralOutput(name, name.replace('_', ' ').title(), data_type=dtype)
+                   for name, dtype, _ in LITERALS]
+        outputs += [
+            LiteralOutput('string_choice', 'String Choice', data_type='string'),
+            LiteralOutput('string_multiple_choice', 'String Multiple Choice', data_type='string'),
+            LiteralOutput('int_range', 'Integer Range', data_type='integer'),
+            LiteralOutput('any_value', 'Any Value', data_type='string'),
+            LiteralOutput('repeated', 'Sum of the repeated values', data_type='integer'),
+            BoundingBoxOutput('bbox', 'Bounding Box', crss=['EPSG:4326', 'EPSG:3035']),
+            ComplexOutput('text', 'Text', supported_formats=[Format('text/plain')]),
+            ComplexOutput('xml', 'XML', supported_formats=[FORMATS.GML, Format('text/xml')]),
+        ]
+
+        super().__init__(
+            self._handler,
+            identifier='inout',
+            title='In and Out',
+            abstract='Testing all WPS input and output parameters.',
+            version='1.0',
+            metadata=[Metadata('Birdhouse', 'http://bird-house.github.io/')],
+            inputs=inputs,
+            outputs=outputs,
+            store_supported=True,
+            status_supported=True,
+        )
+
+    @staticmethod
+    def _handler(request, response):
+        for name, _, _ in [*LITERALS, ('string_choice', '', ''), ('int_range', '', ''), ('any_value', '', '')]:
+            if name in request.inputs:
+                response.outputs[name].data = request.inputs[name][0].data
+        if 'string_multiple_choice' in request.inputs:
+            response.outputs['string_multiple_choice'].data = ', '.join(
+                inpt.data for inpt in request.inputs['string_multiple_choice'])
+        response.outputs['repeated'].data = sum(inpt.data for inpt in request.inputs['repeated'])
+        if 'bbox' in request.inputs:
+            response.outputs['bbox'].data = request.inputs['bbox'][0].data
+            response.outputs['bbox'].crs = request.inputs['bbox'][0].crs
+        else:
+            response.outputs['bbox'].data = [0, 0, 10, 10]
+        if 'text' in request.inputs:
+            response.outputs['text'].data = request.inputs['text'][0].data
+        else:
+            response.outputs['text'].data = 'no text given'
+        if 'xml' in request.inputs:
+            response.outputs['xml'].data_format = request.inputs['xml'][0].data_format
+            response.outputs['xml'].file = request.inputs['xml'][0].file
+        else:
+            response.outputs['xml'].data = '<empty/>'
+        return response
