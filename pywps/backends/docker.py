@@ -276,6 +276,7 @@ class _Track:
     paused_total: float = 0.0
     reason: str = ""                       # why we killed it
     pids_hit: bool = False
+    pooled: bool | None = None             # None: not known (a container another server started)
 
 
 @register
@@ -404,13 +405,14 @@ class Container(Processing):
         kwargs = self.container_kwargs(job_id, jobdir, process_identifier)
         try:
             try:
-                container = self.client.containers.create(**kwargs)
+                container_id = self._create(kwargs)
+                fresh = True
             except docker.errors.APIError as exc:
                 if exc.status_code != 409:  # 409: a container of that name exists (a retried start)
                     raise
-                container = self._existing(kwargs["name"], job_id)
-            if container.status == "created":
-                container.start()
+                container_id, fresh = self._existing(kwargs["name"], job_id)
+            if fresh:
+                self.client.api.start(container_id)
         except docker.errors.ImageNotFound:
             raise NoApplicableCode(
                 f"docker image {kwargs['image']!r} not found; build it with `pywps image build`") from None
@@ -421,9 +423,9 @@ class Container(Processing):
         except _engine_errors() as exc:
             raise self._engine_error(exc) from None
         with self._lock:
-            self._tracks[container.id] = _Track(started=time.time())
-        log.info("job %s: container %s started from %s", job_id, container.id[:12], kwargs["image"])
-        return str(container.id)
+            self._tracks[container_id] = _Track(started=time.time(), pooled=False)
+        log.info("job %s: container %s started from %s", job_id, container_id[:12], kwargs["image"])
+        return str(container_id)
 
     # -- the pool of pre-started single-use containers ------------------------------------------------
     @property
@@ -455,14 +457,14 @@ class Container(Processing):
                 (slot / "in").mkdir(parents=True)
                 (slot / "out" / "files").mkdir(parents=True)
                 prepare_jobdir(slot, self.settings.uid_gid())
-                container = self.client.containers.create(**self._pool_kwargs(slot))
-                container.start()
+                container_id = self._create(self._pool_kwargs(slot))
+                self.client.api.start(container_id)
                 with self._lock:
                     closed = self._closed
                     if not closed:
-                        self._pool.append((container.id, slot))
+                        self._pool.append((container_id, slot))
                 if closed:  # close() ran meanwhile
-                    self.cleanup_force(container.id)
+                    self.cleanup_force(container_id)
                     shutil.rmtree(slot, ignore_errors=True)
                     return started
                 started += 1
@@ -521,7 +523,7 @@ class Container(Processing):
             self.cleanup_force(handle)
             raise NoApplicableCode(f"docker pool: could not hand the job over: {exc}") from None
         with self._lock:
-            self._tracks[handle] = _Track(started=time.time())
+            self._tracks[handle] = _Track(started=time.time(), pooled=True)
         log.info("job %s: handed to pool container %s", job_id, handle[:12])
         return handle
 
@@ -567,12 +569,22 @@ class Container(Processing):
                 os.rename(slot / name, link)
         shutil.rmtree(slot, ignore_errors=True)
 
-    def _existing(self, name: str, job_id: str) -> Any:
-        """The container a previous start of the same job left; anything else is an error."""
-        container = self.client.containers.get(name)
-        if container.labels.get(LABEL_JOB) != job_id:
+    _HOST_KEYS = ("mounts", "network_mode", "read_only", "tmpfs", "cap_drop", "security_opt", "pids_limit",
+                  "mem_limit", "memswap_limit", "nano_cpus", "init")
+
+    def _create(self, kwargs: dict[str, Any]) -> str:
+        """Create a container from ``containers.create``-style arguments in one API call; its id."""
+        api = self.client.api
+        rest = {k: v for k, v in kwargs.items() if k not in self._HOST_KEYS}
+        host_config = api.create_host_config(**{k: kwargs[k] for k in self._HOST_KEYS if k in kwargs})
+        return str(api.create_container(host_config=host_config, **rest)["Id"])
+
+    def _existing(self, name: str, job_id: str) -> tuple[str, bool]:
+        """The container a previous start of the same job left, and whether it still needs starting."""
+        attrs = self.client.api.inspect_container(name)
+        if (attrs["Config"].get("Labels") or {}).get(LABEL_JOB) != job_id:
             raise NoApplicableCode(f"a container named {name!r} exists and is not job {job_id}'s")
-        return container
+        return str(attrs["Id"]), attrs["State"].get("Status") == "created"
 
     def _track(self, handle: str, attrs: dict[str, Any] | None = None) -> _Track:
         with self._lock:
@@ -707,20 +719,21 @@ class Container(Processing):
     def wait(self, handle: str, timeout: float | None = None) -> RunnerStatus:
         """Block on the engine's wait (in 1 s slices that also enforce the time limit) until the end."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        status = RunnerStatus(RunnerState.RUNNING)
         while True:
-            status = self.poll(handle)
+            left = _WAIT_CHUNK if deadline is None else min(_WAIT_CHUNK, deadline - time.monotonic())
+            if status.state == RunnerState.PAUSED:
+                time.sleep(max(0.0, min(left, 0.25)))
+            elif left > 0:
+                try:
+                    self.client.api.wait(handle, timeout=left)
+                except _engine_errors():  # the read timeout of a slice, or the container is gone: poll tells
+                    pass
+            status = self.poll(handle)  # also enforces the time limit
             if status.state in (RunnerState.EXITED, RunnerState.LOST):
                 return status
-            left = _WAIT_CHUNK if deadline is None else min(_WAIT_CHUNK, deadline - time.monotonic())
-            if left <= 0:
+            if deadline is not None and time.monotonic() >= deadline:
                 return status
-            if status.state == RunnerState.PAUSED:
-                time.sleep(min(left, 0.25))
-                continue
-            try:
-                self.client.api.wait(handle, timeout=left)
-            except _engine_errors():  # the read timeout of a slice, or the container went away: poll says which
-                pass
 
     def pause(self, handle: str) -> None:
         """Freeze every process of the job (``docker pause``)."""
@@ -756,11 +769,12 @@ class Container(Processing):
         import docker.errors
 
         with self._lock:
-            self._tracks.pop(handle, None)
-        try:
-            self._materialize(handle, self._inspect(handle))
-        except docker.errors.NotFound:
-            pass
+            track = self._tracks.pop(handle, None)
+        if track is None or track.pooled is not False:
+            try:
+                self._materialize(handle, self._inspect(handle))
+            except docker.errors.NotFound:
+                pass
         if self.settings.keep_containers:
             return
         try:

@@ -1,0 +1,158 @@
+"""Per-job cost of mode docker against the floor of a bare ``docker run --rm IMAGE true``, in one run.
+
+    python bench/bench_docker.py [-n 20] [--image pywps-worker:latest] [--json out.json]
+
+Modes, run round-robin so that load on a shared machine hits them alike:
+  floor        docker run --rm --network none IMAGE true          (CLI; the floor the issue names)
+  floor_bridge docker run --rm IMAGE true                          (default bridge: slower, never used for jobs)
+  backend      Container.start + wait + cleanup of say_hello      (the backend alone, job dir included)
+  execute      sync Execute of say_hello through create_app()      (parse, store, dispatcher, backend, encode)
+  execute_pool the same with docker_pool_size = 2                  (pre-started single-use containers)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pywps.config import Config
+from pywps.jobs.jobdir import JobDir
+from pywps.requestmodel import ExecuteRequest, InputValue
+
+log = logging.getLogger(__name__)
+
+
+def make_config(workdir: Path, image: str, **processing: object) -> Config:
+    """A docker-mode config with everything under ``workdir``."""
+    config = Config(environ={})
+    config.parser.set("server", "workdir", str(workdir / "work"))
+    config.parser.set("server", "outputpath", str(workdir / "outputs"))
+    config.parser.set("server", "parallelprocesses", "4")
+    config.parser.set("logging", "database", f"sqlite:///{workdir / 'jobs.sqlite'}")
+    config.parser.set("logging", "level", "WARNING")
+    config.parser.set("processing", "mode", "docker")
+    config.parser.set("processing", "docker_image", image)
+    for key, value in processing.items():
+        config.parser.set("processing", key, str(value))
+    return config
+
+
+def floor(image: str, network: str | None) -> Callable[[], None]:
+    cmd = ["docker", "run", "--rm", *(["--network", network] if network else []), image, "true"]
+    return lambda: subprocess.run(cmd, check=True, capture_output=True)
+
+
+def backend_run(workdir: Path, image: str) -> tuple[Callable[[], None], Callable[[], None]]:
+    """One say_hello job straight through the backend."""
+    from pywps.backends.docker import Container
+
+    backend = Container(make_config(workdir, image), instance_id=f"bench-{uuid.uuid4().hex[:6]}")
+    root = workdir / "jobs"
+
+    def run() -> None:
+        job_id = str(uuid.uuid4())
+        jobdir = JobDir.create(root, job_id)
+        request = ExecuteRequest("say_hello", inputs=(InputValue("name", data="bench"),))
+        jobdir.write_job({"job_id": job_id, "request": request.to_dict(), "limits": {},
+                          "process": {"identifier": "say_hello", "module": "pywps.processes.examples",
+                                      "qualname": "SayHello", "sys_path": []}})
+        handle = backend.start(job_id, jobdir.path, "say_hello")
+        status = backend.wait(handle, timeout=120)
+        backend.cleanup(handle)
+        if status.exit_code != 0:
+            raise RuntimeError(f"job failed: {status} {jobdir.read_result()}")
+
+    return run, backend.close
+
+
+def execute_run(workdir: Path, image: str, **processing: object) -> tuple[Callable[[], None], Callable[[], None]]:
+    """One synchronous Execute through the whole server, in process (no socket)."""
+    from pywps.processes import example_processes
+    from pywps.service import create_app
+
+    app = create_app(make_config(workdir, image, **processing), example_processes())
+    client = app.test_client()
+    query = {"service": "WPS", "request": "Execute", "version": "1.0.0", "identifier": "say_hello",
+             "DataInputs": "name=bench"}
+
+    def run() -> None:
+        resp = client.get("/wps", query_string=query)
+        if b"ProcessSucceeded" not in resp.data:
+            raise RuntimeError(resp.data.decode()[:500])
+
+    def close() -> None:
+        dispatcher = app.extensions["pywps"]["dispatcher"]
+        dispatcher.stop()
+        closer = getattr(dispatcher.backend, "close", None)
+        if closer:
+            closer()
+
+    return run, close
+
+
+def summary(times: list[float]) -> dict[str, float]:
+    ms = sorted(t * 1000 for t in times)
+    return {"min": ms[0], "median": statistics.median(ms), "p90": ms[int(0.9 * (len(ms) - 1))],
+            "mean": statistics.fmean(ms)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=20, help="runs per mode")
+    parser.add_argument("--image", default="pywps-worker:latest")
+    parser.add_argument("--modes", default="floor,floor_bridge,backend,execute,execute_pool")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+
+    with tempfile.TemporaryDirectory(prefix="pywps-bench-") as tmp:
+        root = Path(tmp)
+        makers: dict[str, Callable[[], tuple[Callable[[], None], Callable[[], None]]]] = {
+            "floor": lambda: (floor(args.image, "none"), lambda: None),
+            "floor_bridge": lambda: (floor(args.image, None), lambda: None),
+            "backend": lambda: backend_run(root / "backend", args.image),
+            "execute": lambda: execute_run(root / "execute", args.image),
+            "execute_pool": lambda: execute_run(root / "pool", args.image, docker_pool_size=2),
+        }
+        modes = [m for m in args.modes.split(",") if m]
+        runners = {m: makers[m]() for m in modes}
+        for run, _close in runners.values():  # warm up: image cache, imports, pool
+            run()
+        if "execute_pool" in runners:
+            time.sleep(2)
+        times: dict[str, list[float]] = {m: [] for m in modes}
+        for _ in range(args.n):
+            for mode in modes:
+                run = runners[mode][0]
+                started = time.perf_counter()
+                run()
+                times[mode].append(time.perf_counter() - started)
+                if mode == "execute_pool":
+                    time.sleep(0.3)  # let the pool refill, as between real requests
+        for _run, close in runners.values():
+            close()
+
+    results = {m: summary(t) for m, t in times.items()}
+    base = results.get("floor", {}).get("median")
+    print(f"{'mode':<14}{'min':>9}{'median':>9}{'p90':>9}{'x floor':>9}   (ms, n={args.n}, image {args.image})")
+    for mode, r in results.items():
+        ratio = f"{r['median'] / base:.2f}" if base else "-"
+        print(f"{mode:<14}{r['min']:9.0f}{r['median']:9.0f}{r['p90']:9.0f}{ratio:>9}")
+    if args.json:
+        args.json.write_text(json.dumps({"n": args.n, "image": args.image, "results": results}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
