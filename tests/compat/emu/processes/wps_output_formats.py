@@ -8,7 +8,8 @@ class OutputFormats(Process):
     """Writes the same table in the output format the client asked for (``response.outputs[x].data_format``)."""
 
     def __init__(self):
-        formats = [FORMATS.JSON, FORMATS.CSV, Format('text/plain'), FORMATS.NETCDF]
+        formats = [FORMATS.JSON, FORMATS.CSV, Format('text/plain'), FORMATS.NETCDF, FORMATS.GEOJSON,
+                   Format('application/x-emu-table')]
         super().__init__(
             self._handler,
             identifier='output_formats',
@@ -28,6 +29,10 @@ class OutputFormats(Process):
         mime = response.outputs['table'].data_format.mime_type
         if mime == FORMATS.JSON.mime_type:
             response.outputs['table'].data = json.dumps(rows)
+        elif mime == FORMATS.GEOJSON.mime_type:
+            response.outputs['table'].data = json.dumps({'type': 'FeatureCollection', 'features': [
+                {'type': 'Feature', 'geometry': {'type': 'Point', 'coordinates': [r['n'], r['square']]},
+                 'properties': r} for r in rows]})
         elif mime == FORMATS.CSV.mime_type:
             response.outputs['table'].data = 'n,square\n' + ''.join(f"{r['n']},{r['square']}\n" for r in rows)
         elif mime == FORMATS.NETCDF.mime_type:
