@@ -141,8 +141,8 @@ def build_base_image(client: Any = None, tag: str = BASE_TAG, cache_dir: Path = 
 def build_wheelhouse(wheel_dir: Path, project_dir: Path = PROJECT_DIR, extra: Iterable[str] = ()) -> Path:
     """``pip wheel`` this project, its dependencies and ``extra`` requirements into ``wheel_dir``."""
     wheel_dir.mkdir(parents=True, exist_ok=True)
-    for old in wheel_dir.glob("pywps-*.whl"):
-        old.unlink()  # the project wheel is always rebuilt from the working tree
+    for old in wheel_dir.glob("*.whl"):
+        old.unlink()  # exactly what this build needs: no stale versions next to new ones (pip's cache refills it)
     with tempfile.TemporaryDirectory(prefix="pywps-wheel-") as tmp:
         source = Path(tmp) / "src"  # a copy, so the build leaves no build/ or egg-info in the checkout
         if (project_dir / "pyproject.toml").is_file() or (project_dir / "setup.py").is_file():
@@ -209,7 +209,7 @@ def build_worker_image(tag: str = WORKER_TAG, project_dir: Path = PROJECT_DIR, c
     """The per-job worker image: base image + this package and its dependencies, built offline."""
     client = client or _client()
     base = build_base_image(client, cache_dir=cache_dir)
-    wheels = build_wheelhouse(cache_dir / "wheels", project_dir, extra)
+    wheels = build_wheelhouse(cache_dir / "wheels-worker", project_dir, extra)
     return build_image(client, project_dir / "docker" / "worker.Dockerfile", tag, wheels, base)
 
 
@@ -218,7 +218,7 @@ def build_server_image(tag: str = SERVER_TAG, project_dir: Path = PROJECT_DIR, c
     """The server image (top-level ``Dockerfile``): WPS server with the example processes."""
     client = client or _client()
     base = build_base_image(client, cache_dir=cache_dir)
-    wheels = build_wheelhouse(cache_dir / "wheels", project_dir, ["gunicorn", *extra])
+    wheels = build_wheelhouse(cache_dir / "wheels-server", project_dir, ["gunicorn", *extra])
     return build_image(client, project_dir / "Dockerfile", tag, wheels, base)
 
 
