@@ -62,6 +62,7 @@ class Sample:
     p99_ms: float
     requests: int
     errors: int
+    cpu_ms: float = 0.0  # server CPU time (all its processes) per request
 
 
 # -- load generators -----------------------------------------------------------------------------------
@@ -80,7 +81,8 @@ def _ms(text: str) -> float:
 def run_wrk(url: str, duration: float, connections: int, threads: int) -> Sample:
     """Run wrk and parse its latency distribution, request count, errors and requests/s."""
     out = subprocess.run(
-        ["wrk", "--latency", f"-t{threads}", f"-c{connections}", f"-d{duration:g}s", "--timeout", "30s", url],
+        ["wrk", "--latency", f"-t{threads}", f"-c{connections}", f"-d{max(1, round(duration))}s",
+         "--timeout", "30s", url],
         capture_output=True, text=True, check=True).stdout
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", out, re.M))
     requests = int(re.search(r"(\d+) requests in", out).group(1))
@@ -181,6 +183,18 @@ def check_answers(server: Gunicorn) -> None:
             raise SystemExit(f"{server.name}: {op} answered {status} without {missing}:\n{body[:2000].decode()}")
 
 
+def _py_spy(server: Gunicorn, base: Path | None, op: str, duration: float) -> subprocess.Popen | None:
+    """Start py-spy on ``server`` for the duration of one run (None without ``--py-spy``)."""
+    if base is None:
+        return None
+    out = base.with_name(f"{base.name}.{op.replace(' ', '_')}")
+    spy = subprocess.Popen(["py-spy", "record", "--subprocesses", "--nonblocking", "--pid", str(server.proc.pid),
+                            "-r", "100", "-f", "raw", "-o", str(out), "-d", str(max(1, round(duration)))],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    return spy
+
+
 # -- main ----------------------------------------------------------------------------------------------
 
 
@@ -199,6 +213,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the samples here")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="cProfile this server's workers into DIR (see bench/profile_wsgi.py)")
+    parser.add_argument("--py-spy", type=Path, metavar="FILE", dest="py_spy",
+                        help="record this server (workers and forked jobs) with py-spy into FILE (raw format, "
+                             "one file per operation: FILE.<op>); summarise with bench/spy_report.py")
     args = parser.parse_args(argv)
 
     client = args.client
@@ -232,11 +249,17 @@ def main(argv: list[str] | None = None) -> int:
                     url = f"{server.url}?{OPERATIONS[op]}"
                     if round_no == 0 and args.warmup > 0:
                         load(url, args.warmup)
+                    spy = _py_spy(server, args.py_spy, op, args.duration) if server.name == "ours" else None
+                    cpu = server.cpu_seconds()
                     sample = load(url, args.duration)
+                    if spy is not None:
+                        spy.wait()
+                    sample.cpu_ms = (server.cpu_seconds() - cpu) * 1000 / max(1, sample.requests)
                     samples[names[server.name]][op].append(sample)
                     print(f"  round {round_no + 1} {names[server.name]:<12} {op:<20} {sample.rps:8.1f} req/s  "
                           f"p50 {sample.p50_ms:7.2f} ms  p99 {sample.p99_ms:7.2f} ms  "
-                          f"n={sample.requests} errors={sample.errors}", file=sys.stderr)
+                          f"cpu {sample.cpu_ms:6.2f} ms/req  n={sample.requests} errors={sample.errors}",
+                          file=sys.stderr)
     finally:
         for server in servers:
             server.stop()
@@ -246,9 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     def median(server: str, op: str, attr: str) -> float:
         return statistics.median(getattr(s, attr) for s in samples[server][op])
 
-    header = "| operation | " + " | ".join(f"{n} req/s | p50 ms | p99 ms" for n in samples)
+    header = "| operation | " + " | ".join(f"{n} req/s | p50 ms | p99 ms | CPU ms/req" for n in samples)
     if len(samples) == 2:
-        header += " | ratio (req/s) | target |"
+        header += " | ratio req/s | per round | ratio CPU/req | target |"
     else:
         header += " |"
     print(header)
@@ -257,15 +280,20 @@ def main(argv: list[str] | None = None) -> int:
     for op in ops:
         row = f"| {op} | "
         row += " | ".join(f"{median(n, op, 'rps'):.0f} | {median(n, op, 'p50_ms'):.1f} | "
-                          f"{median(n, op, 'p99_ms'):.1f}" for n in samples)
+                          f"{median(n, op, 'p99_ms'):.1f} | {median(n, op, 'cpu_ms'):.1f}" for n in samples)
         if len(samples) == 2:
             ratio = median(OURS, op, "rps") / median(BASELINE, op, "rps")
+            rounds = [a.rps / b.rps for a, b in zip(samples[OURS][op], samples[BASELINE][op], strict=True)]
+            cpu_ratio = median(BASELINE, op, "cpu_ms") / median(OURS, op, "cpu_ms")
             met = ratio >= TARGETS[op]
             failed |= not met
-            row += f" | {ratio:.2f}x | >= {TARGETS[op]:g}x {'met' if met else 'MISSED'} |"
+            row += (f" | {ratio:.2f}x | {', '.join(f'{r:.2f}' for r in rounds)} | {cpu_ratio:.2f}x"
+                    f" | >= {TARGETS[op]:g}x {'met' if met else 'MISSED'} |")
         else:
             row += " |"
         print(row)
+    print("\nratio req/s: of the medians over rounds; per round: this server / PyWPS 4.8.1 in each round; "
+          "ratio CPU/req: PyWPS 4.8.1's server CPU time per request / this server's")
     errors = sum(s.errors for per_op in samples.values() for runs in per_op.values() for s in runs)
     print(f"\nerrors (non-2xx, socket): {errors}")
     if args.json:

@@ -104,6 +104,24 @@ class Gunicorn:
         self.stop()
         raise RuntimeError(f"{self.name} did not answer within {timeout} s:\n{self.log_path.read_text()[-4000:]}")
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU time of the master, its workers and their reaped children (jobs) so far."""
+        if self.proc is None:
+            return 0.0
+        tick = os.sysconf("SC_CLK_TCK")
+        total = 0
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as handle:
+                    fields = handle.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == self.proc.pid:  # process group: gunicorn runs in its own session
+                total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+        return total / tick
+
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
             return
