@@ -48,8 +48,12 @@ _CHUNK = 1024 * 1024
 OGC_UOM = "urn:ogc:def:uom:OGC:1.0:{}"
 OGCUNIT = {
     "metre": OGC_UOM.format("metre"),
+    "meter": OGC_UOM.format("metre"),
+    "meters": OGC_UOM.format("metre"),
+    "meteres": OGC_UOM.format("metre"),
     "m": OGC_UOM.format("metre"),
     "degree": OGC_UOM.format("degree"),
+    "degrees": OGC_UOM.format("degree"),
     "radian": OGC_UOM.format("radian"),
     "second": OGC_UOM.format("second"),
     "unity": OGC_UOM.format("unity"),
@@ -179,8 +183,10 @@ class IOHandler:
         self._set_source("file")
 
     @property
-    def stream(self) -> IO:
-        """A new open file object over the value (binary or text like ``data``)."""
+    def stream(self) -> IO | None:
+        """A new open file object over the value (binary or text like ``data``); None without a value."""
+        if self.prop is None:
+            return None
         path = self.file  # a stream source is copied to a file once, so it can be reread
         if path is None:
             raise NoApplicableCode(f"{self._name()} has no value")
@@ -216,8 +222,10 @@ class IOHandler:
 
     # -- derived views ------------------------------------------------------------------------------
     @property
-    def base64(self) -> bytes:
-        """The value base64 encoded."""
+    def base64(self) -> bytes | None:
+        """The value base64 encoded; None without a value."""
+        if self.prop is None:
+            return None
         return base64.b64encode(self.bytes)
 
     @property
@@ -232,9 +240,11 @@ class IOHandler:
             return fh.read()
 
     @property
-    def size(self) -> int:
-        """Size of the value in bytes."""
-        if self.prop == "data" or self.prop is None:
+    def size(self) -> int | None:
+        """Size of the value in bytes; None without a value."""
+        if self.prop is None:
+            return None
+        if self.prop == "data":
             return len(_to_bytes(self._data))
         path = self.file
         return os.path.getsize(path) if path else 0
@@ -556,10 +566,11 @@ def literal_validator(allowed_values: list[Any]) -> Any:
 def normalise_allowed_values(allowed_values: Any) -> tuple[list[Any], bool]:
     """The allowed-value objects of a literal input and whether any value is allowed.
 
-    Nothing given (None or an empty list) leaves the list empty, as in PyWPS 4; any value is then allowed.
+    Nothing given (None or an empty list) leaves the list empty and ``any_value`` False, as in PyWPS 4;
+    any value is accepted all the same (``validate_value``).
     """
     if allowed_values is None or (isinstance(allowed_values, (list, tuple)) and not allowed_values):
-        return [], True
+        return [], False
     if not isinstance(allowed_values, (list, tuple)) and is_anyvalue(allowed_values):
         return [AnyValue()], True
     values = make_allowedvalues(allowed_values)
