@@ -71,11 +71,12 @@ class Operations:
             raise VersionNegotiationFailed(
                 f"none of the versions {', '.join(request.accept_versions)} is supported; "
                 f"this server speaks {', '.join(SUPPORTED_VERSIONS)}", locator="AcceptVersions")
-        if request.update_sequence and self.update_sequence and request.update_sequence > self.update_sequence:
+        if request.update_sequence and self.update_sequence and _newer(request.update_sequence, self.update_sequence):
             raise InvalidUpdateSequence(
                 f"updateSequence {request.update_sequence!r} is newer than the server's "
                 f"{self.update_sequence!r}", locator="updateSequence")
         language = self._language(request.language)
+        sections = _sections(request.sections)
 
         def build():
             from pywps.encode.capabilities import capabilities
@@ -85,9 +86,10 @@ class Operations:
                 processes=list(self.processes.values()), service=self.config.section("metadata:main"),
                 url=self.config.url, languages=self.config.languages, language=language,
                 update_sequence=self.update_sequence or None, brief=lambda p: process_brief(p, language),
+                sections=sections,
             )
 
-        return Reply(self._cached(("caps", language), build))
+        return Reply(self._cached(("caps", language, sections), build))
 
     def describe_process(self, request: DescribeProcessRequest) -> Reply:
         self._check_version(request.version)
@@ -179,3 +181,23 @@ class Operations:
 def _request_error(exc: NoApplicableCode | None) -> bool:
     """Whether a failed job failed on its request (a 4xx OWS exception), not in the process itself."""
     return exc is not None and type(exc) is not NoApplicableCode and 400 <= exc.code < 500
+
+
+def _newer(requested: str, current: str) -> bool:
+    """Whether a client's updateSequence is later than the server's (numerically when both are numbers)."""
+    try:
+        return float(requested) > float(current)
+    except ValueError:
+        return requested > current
+
+
+def _sections(requested: tuple[str, ...]) -> tuple[str, ...]:
+    """The requested GetCapabilities sections, checked against the OWS 1.1 / WPS 1.0.0 names."""
+    from pywps.encode.capabilities import SECTIONS
+
+    known = {s.lower(): s for s in SECTIONS}
+    for name in requested:
+        if name.lower() not in known:
+            raise InvalidParameterValue(f"unknown section {name!r}; choose from {', '.join(SECTIONS)}",
+                                        locator="sections")
+    return tuple(sorted({known[n.lower()] for n in requested}))

@@ -14,6 +14,8 @@ log = logging.getLogger(__name__)
 
 SCHEMA_LOCATION = f"{WPS_NS} http://schemas.opengis.net/wps/1.0.0/wpsGetCapabilities_response.xsd"
 OPERATIONS = ("GetCapabilities", "DescribeProcess", "Execute")
+SECTIONS = ("ServiceIdentification", "ServiceProvider", "OperationsMetadata", "ProcessOfferings", "Contents",
+            "Languages", "All")
 
 _W = f"{{{WPS_NS}}}"
 _O = f"{{{OWS_NS}}}"
@@ -56,8 +58,15 @@ def capabilities(
     brief: Callable[[Any], etree._Element] | None = None,
     versions: Sequence[str] = ("1.0.0",),
     wsdl: str | None = None,
+    sections: Sequence[str] = (),
 ) -> etree._Element:
-    """Build a ``wps:Capabilities`` (WPS 1.0.0) document; ``brief`` renders one ``wps:Process``."""
+    """Build a ``wps:Capabilities`` (WPS 1.0.0) document; ``brief`` renders one ``wps:Process``.
+
+    ``sections`` (OWS 1.1) limits the optional ServiceIdentification, ServiceProvider and OperationsMetadata
+    sections; ProcessOfferings and Languages are mandatory in WPS 1.0.0 and always present.
+    """
+    wanted = {s.lower() for s in sections}
+    everything = not wanted or "all" in wanted
     languages = list(languages) or ["en-US"]
     lang = language or languages[0]
     root = etree.Element(f"{_W}Capabilities", nsmap=NSMAP)
@@ -67,9 +76,12 @@ def capabilities(
     root.set(_LANG, lang)
     if update_sequence:
         root.set("updateSequence", str(update_sequence))
-    service_identification(root, service, versions)
-    service_provider(root, service)
-    operations_metadata(root, url)
+    if everything or "serviceidentification" in wanted:
+        service_identification(root, service, versions)
+    if everything or "serviceprovider" in wanted:
+        service_provider(root, service)
+    if everything or "operationsmetadata" in wanted:
+        operations_metadata(root, url)
     offerings = _SUB(root, f"{_W}ProcessOfferings")
     render = brief or default_brief
     for process in processes:
