@@ -630,3 +630,19 @@ def test_app_process_after_submodule_import() -> None:
     code = ("import pywps.app.Process; from pywps.app import Process; import pywps; "
             "assert Process is pywps.Process, Process")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_io_handler_helpers(tmp_path) -> None:
+    import json
+
+    from pywps import FORMATS, ComplexInput, LiteralInput
+
+    ci = ComplexInput("c", "C", [FORMATS.GEOJSON, FORMATS.GML], workdir=str(tmp_path))
+    assert ci.get_format("application/gml+xml") == FORMATS.GML and ci.get_format("text/csv") is None
+    assert ci.extension == ".geojson"
+    assert (ci.data, ci.file, ci.url, ci.stream, ci.base64, ci.size) == (None, None, None, None, None, None)
+    path = tmp_path / "in.geojson"
+    path.write_text(json.dumps({"type": "Point", "coordinates": [1, 2]}))
+    ci.file = str(path)
+    assert ci.data_as_json() == {"type": "Point", "coordinates": [1, 2]}
+    assert ComplexInput.max_size() > 0 and LiteralInput("x", "X").extension is None

@@ -249,6 +249,27 @@ class IOHandler:
         path = self.file
         return os.path.getsize(path) if path else 0
 
+    @property
+    def extension(self) -> str | None:
+        """The file extension of the data format, when there is one."""
+        fmt = getattr(self, "data_format", None)
+        return fmt.extension if fmt is not None else None
+
+    def data_as_json(self) -> Any:
+        """The value, parsed as JSON when it came from a file or URL of a ``.json``/``.geojson`` format."""
+        value = self.data
+        if value and self.prop not in (None, "data") and self.extension in (".json", ".geojson"):
+            value = json.loads(value)
+            self.data = value
+        return value
+
+    @staticmethod
+    def max_size() -> int:
+        """The largest accepted input in bytes (``[server] maxsingleinputsize``)."""
+        from pywps.configuration import get_config
+
+        return get_config().getsize("server", "maxsingleinputsize")
+
     def _name(self) -> str:
         return repr(getattr(self, "identifier", type(self).__name__))
 
@@ -449,6 +470,10 @@ class BasicComplex:
     def supported_formats_json(self) -> list[dict[str, str]]:
         """Supported formats as dicts."""
         return [f.json for f in self.supported_formats]
+
+    def get_format(self, mime_type: str) -> Format | None:
+        """The first supported format with exactly this mime type, or None."""
+        return next((f for f in self.supported_formats if f.mime_type == mime_type), None)
 
     def find_format(self, mime_type: str | None, encoding: str | None = None,
                     schema: str | None = None) -> Format | None:
