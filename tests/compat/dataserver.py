@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -25,6 +26,7 @@ class Resource:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     chunked: bool = False
+    delay: float = 0.0
 
 
 class DataServer:
@@ -51,6 +53,8 @@ class DataServer:
                                      "application/json")
                 else:
                     reply = server.resources.get(self.path.split("?")[0]) or Resource(b"not found\n", status=404)
+                if reply.delay:
+                    time.sleep(reply.delay)
                 self.send_response(reply.status)
                 self.send_header("Content-Type", reply.content_type)
                 for key, value in reply.headers.items():

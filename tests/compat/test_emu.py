@@ -155,6 +155,22 @@ class TestHello:
         finally:
             service.close()
 
+    def test_service_without_cfgfiles(self, tmp_path, monkeypatch):
+        """``Service(processes=[...])`` on the built-in defaults (workdir moved by environment variable)."""
+        monkeypatch.delenv("PYWPS_CFG", raising=False)
+        monkeypatch.setenv("PYWPS_SERVER_WORKDIR", str(tmp_path / "work"))
+        monkeypatch.chdir(tmp_path)
+        service = Service(processes=[Hello()])
+        try:
+            client = client_for(service)
+            resp = checked(client.get("?service=WPS&request=Execute&version=1.0.0&identifier=hello"
+                                      "&datainputs=name=defaults"))
+            assert_response_success(resp)
+            assert get_output(resp.xml) == {"output": "Hello defaults"}
+            assert_response_success(client.post_xml(doc=execute("hello", literal_input("name", "again"))))
+        finally:
+            service.close()
+
     def test_missing_input(self, client):
         resp = checked(client.get("?service=WPS&request=Execute&version=1.0.0&identifier=hello"))
         assert_process_exception(resp, code="MissingParameterValue")

@@ -46,8 +46,9 @@ def data() -> Iterator[DataServer]:
 
 @pytest.fixture(scope="module")
 def wps(tmp_path_factory) -> Iterator[LiveServer]:
-    """Private addresses allowed (the data server is on 127.0.0.1), 100 kB per input."""
-    server = start_server(tmp_path_factory.mktemp("wps"), server={"maxsingleinputsize": "100kb"})
+    """Private addresses allowed (the data server is on 127.0.0.1), 100 kB per input, 1.5 s to answer."""
+    server = start_server(tmp_path_factory.mktemp("wps"), server={"maxsingleinputsize": "100kb",
+                                                                   "reference_timeout": "1.5"})
     yield server
     server.stop()
 
@@ -158,6 +159,37 @@ class TestReferences:
         out = outputs(xml(wps.post(execute("inout", literal("repeated", 1), ref))))
         assert json.loads(out["text"].text)["body"] == "<query>beta</query>"
         assert [s.method for s in data.seen if s.path in ("/query.xml", "/echo/bodyref")][-2:] == ["GET", "POST"]
+
+    def test_kvp_href_with_query_string(self, wps, data):
+        data.add("/query", TEXT)
+        href = quote(f"{data.base}/query?a=1&b=two", safe="")
+        resp = requests.get(f"{wps.url}?service=WPS&request=Execute&version=1.0.0&identifier=wordcounter"
+                            f"&DataInputs=text=@xlink:href={href}@mimeType=text/plain", timeout=60)
+        assert outputs(xml(resp))["words"] == "40"
+        assert data.seen[-1].path == "/query?a=1&b=two"
+
+    def test_literal_input_by_reference(self, wps, data):
+        url = data.add("/number.txt", "12\n")
+        out = outputs(xml(wps.post(execute("inout", literal("repeated", 1), reference("int", url)))))
+        assert out["int"] == "12"
+
+    def test_redirects_followed(self, wps, data):
+        final = data.add("/final.txt", TEXT)
+        data.add("/hop2", "", status=302, headers={"Location": final})
+        url = data.add("/hop1", "", status=301, headers={"Location": "/hop2"})
+        assert outputs(xml(kvp(wps, "wordcounter", f"text=@xlink:href={url}")))["words"] == "40"
+
+    def test_redirect_loop_refused(self, wps, data):
+        url = data.add("/loop", "", status=302, headers={"Location": "/loop"})
+        assert exception_of(kvp(wps, "wordcounter", f"text=@xlink:href={url}")) == (
+            "InvalidParameterValue", "text", 400)
+
+    def test_reference_timeout(self, wps, data):
+        url = data.add("/slow.txt", TEXT, delay=4)
+        started = time.monotonic()
+        code, locator, status = exception_of(kvp(wps, "wordcounter", f"text=@xlink:href={url}"))
+        assert (code, locator) == ("NoApplicableCode", "text") and status >= 500
+        assert time.monotonic() - started < 3.5
 
     def test_reference_not_found(self, wps, data):
         code, locator, status = exception_of(kvp(wps, "wordcounter", f"text=@xlink:href={data.base}/missing"))
