@@ -646,3 +646,14 @@ def test_io_handler_helpers(tmp_path) -> None:
     ci.file = str(path)
     assert ci.data_as_json() == {"type": "Point", "coordinates": [1, 2]}
     assert ComplexInput.max_size() > 0 and LiteralInput("x", "X").extension is None
+
+
+def test_supported_formats_carry_validators() -> None:
+    from pywps import FORMATS, ComplexInput
+    from pywps.validator.complexvalidator import validategml, validatejson
+
+    ci = ComplexInput("c", "C", [FORMATS.GML, FORMATS.JSON], min_occurs=None)
+    assert [f.validate for f in ci.supported_formats] == [validategml, validatejson]
+    assert ci.validator is validategml
+    assert FORMATS.GML.validate is None  # the shared FORMATS members are not modified
+    assert ci.min_occurs == 0  # None meant 0 in 4.8.1

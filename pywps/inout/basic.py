@@ -393,7 +393,7 @@ class BasicIO:
         self.title = title or ""
         self.abstract = abstract or ""
         self.keywords = list(keywords or [])
-        self.min_occurs = int(min_occurs)
+        self.min_occurs = int(min_occurs) if min_occurs is not None else 0
         self.max_occurs = int(max_occurs) if max_occurs is not None else 1
         self.metadata = list(metadata or [])
         self.translations = lower_case_dict(translations)
@@ -437,6 +437,9 @@ class BasicComplex:
 
     def _init_complex(self, supported_formats: list[Format] | None, data_format: Format | None) -> None:
         formats = [_copy_format(f) for f in (supported_formats or [])]
+        for frmt in formats:  # as in PyWPS 4, every supported format carries the validator of its mime type
+            if not frmt.validate or frmt.validate is emptyvalidator:
+                frmt.validate = get_validator(frmt.mime_type)
         self.supported_formats = formats
         if data_format is not None:
             self._data_format = _copy_format(data_format)
