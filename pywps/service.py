@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, request, send_file
 
 from pywps.config import Config, load
-from pywps.exceptions import FileSizeExceeded, NoApplicableCode
+from pywps.exceptions import FileSizeExceeded, NoApplicableCode, OperationNotSupported
 from pywps.operations import Operations, Reply
 from pywps.requestmodel import DescribeProcessRequest, ExecuteRequest, GetCapabilitiesRequest
 
@@ -88,6 +88,8 @@ def create_app(config: Config | None = None, processes: Iterable[Any] = (), disp
             return operations.execute(parsed)
         raise NoApplicableCode(f"unsupported request {type(parsed).__name__}")
 
+    app.register_error_handler(405, lambda _: _exception_reply(OperationNotSupported(
+        f"HTTP method {request.method} is not supported; use GET or POST", locator="request", code=405)))
     app.add_url_rule("/", "root", wps, methods=["GET", "POST"])
     app.add_url_rule("/wps", "wps", wps, methods=["GET", "POST"])
 

@@ -358,3 +358,17 @@ class TestLiveServer:
         resp = server.post(execute_xml("say_hello", literal("name", "n" * 4000)))
         code, _, status = report(resp)
         assert (code, status) == ("FileSizeExceeded", 413)
+        body = execute_xml("say_hello", literal("name", "c" * 4000)).encode()
+        chunks = (body[i:i + 512] for i in range(0, len(body), 512))  # no Content-Length: chunked
+        resp = requests.post(server.url, data=chunks, headers={"Content-Type": "text/xml"}, timeout=30)
+        code, _, status = report(resp)
+        assert (code, status) == ("FileSizeExceeded", 413)
+        small = execute_xml("say_hello", literal("name", "chunky")).encode()
+        resp = requests.post(server.url, data=iter([small[:50], small[50:]]), headers={"Content-Type": "text/xml"},
+                             timeout=30)
+        assert resp.status_code == 200 and b"Hello chunky" in resp.content
+
+    @pytest.mark.parametrize("method", ["PUT", "DELETE", "PATCH"])
+    def test_other_http_methods(self, client, method):
+        resp = client.open("/wps?service=WPS&request=GetCapabilities", method=method)
+        assert report(resp) == ("OperationNotSupported", "request", 405)
