@@ -657,3 +657,18 @@ def test_supported_formats_carry_validators() -> None:
     assert ci.validator is validategml
     assert FORMATS.GML.validate is None  # the shared FORMATS members are not modified
     assert ci.min_occurs == 0  # None meant 0 in 4.8.1
+
+
+def test_metalink_members(tmp_path) -> None:
+    from pywps import FORMATS
+    from pywps.configuration import get_config_value
+    from pywps.inout.outputs import MetaFile, MetaLink4
+
+    mf = MetaFile("one", "first file", fmt=FORMATS.TEXT)
+    mf.data = "hello"
+    assert (mf.identity, mf.description, mf.size, mf.mediatype) == ("one", "first file", 5, "text/plain")
+    mf.size = 42  # as in 4.8.1: a size set by hand spares the measurement
+    assert mf.size == 42
+    ml = MetaLink4("all", "every file", "me", [mf], workdir=str(tmp_path))
+    assert ml.files == [mf] and ml.origin == "" and ml.url == get_config_value("server", "url")
+    assert ml.generator.startswith("PyWPS/") and "metalink" in ml.xml

@@ -204,6 +204,7 @@ class MetaFile:
         self._identity = identity or ""
         self.description = description or ""
         self._published: tuple[str, str] | None = None
+        self._size: int | None = None
 
     def _set_workdir(self, workdir: str | None) -> None:
         if workdir:
@@ -221,7 +222,7 @@ class MetaFile:
 
     @data.setter
     def data(self, value: Any) -> None:
-        self._published = None
+        self._published = self._size = None
         self._output.data = value
 
     @property
@@ -231,7 +232,7 @@ class MetaFile:
 
     @file.setter
     def file(self, value: str | os.PathLike) -> None:
-        self._published = None
+        self._published = self._size = None
         self._output.file = value
 
     @property
@@ -241,7 +242,7 @@ class MetaFile:
 
     @stream.setter
     def stream(self, value: Any) -> None:
-        self._published = None
+        self._published = self._size = None
         self._output.stream = value
 
     @property
@@ -253,7 +254,7 @@ class MetaFile:
 
     @url.setter
     def url(self, value: str) -> None:
-        self._published = None
+        self._published = self._size = None
         self._output.url = value
 
     def _publish(self) -> tuple[str, str]:
@@ -284,10 +285,17 @@ class MetaFile:
 
     @property
     def size(self) -> int | None:
-        """Size in bytes (None for remote files)."""
+        """Size in bytes: as set, else measured (None for remote files)."""
+        if self._size is not None:
+            return self._size
         if self._output.prop == "url":
             return None
         return self._output.size
+
+    @size.setter
+    def size(self, value: int) -> None:
+        """Set the size, sparing its measurement (a remote file's size for instance)."""
+        self._size = int(value)
 
     @property
     def hash(self) -> str | None:
@@ -332,6 +340,18 @@ class MetaLink:
             raise ValueError("file must be a MetaFile instance")
         metafile._set_workdir(self.workdir)
         self.files.append(metafile)
+
+    @property
+    def origin(self) -> str:
+        """Where the document was first published (not tracked: empty)."""
+        return ""
+
+    @property
+    def url(self) -> str:
+        """The server URL (``[server] url``)."""
+        from pywps.configuration import get_config_value
+
+        return get_config_value("server", "url")
 
     @property
     def published(self) -> str:
