@@ -319,9 +319,10 @@ class JobStore:
     def claim_next(self, owner: str, backend: str, max_running: int) -> JobRecord | None:
         """Start the oldest queued job if fewer than ``max_running`` jobs run anywhere; None otherwise."""
         with self._write(SLOT_LOCK_KEY) as conn:
-            now = time.time()  # inside the lock: a start never predates the end that freed its slot
             if self._running_count(conn) >= max_running:
                 return None
+            # after the count: a start never predates the end (committed before the count) that freed its slot
+            now = time.time()
             while True:
                 job_id = conn.execute(
                     sa.select(jobs.c.id).where(jobs.c.status == JobStatus.ACCEPTED.value)
@@ -343,11 +344,12 @@ class JobStore:
     def claim_sync(self, job: JobRecord, max_running: int) -> bool:
         """Insert a synchronous job directly as STARTED if a slot is free; False means ServerBusy."""
         with self._write(SLOT_LOCK_KEY) as conn:
-            now = time.time()  # inside the lock, as in claim_next
+            if self._running_count(conn) >= max_running:
+                return False
+            now = time.time()  # after the count, as in claim_next
             values = {**_row(job), "status": JobStatus.STARTED.value, "started": now, "heartbeat": now,
                       "updated": now}
-            if not _insert_below(conn, values, _RUNNING, max_running):
-                return False
+            conn.execute(jobs.insert().values(**values))
         job.status = JobStatus.STARTED
         job.started = job.heartbeat = job.updated = _ts(now)
         return True
@@ -398,6 +400,9 @@ class JobStore:
         elif new is JobStatus.ACCEPTED:
             values.update(owner=None, handle=None, heartbeat=None, started=None, percent=0)
         sources = [s.value for s in SOURCES[new]]
+        if new is JobStatus.STARTED:
+            # a queued job starts only through claim_next/claim_sync, which count the free slots
+            sources.remove(JobStatus.ACCEPTED.value)
         with self._write() as conn:
             result = conn.execute(
                 jobs.update().where(jobs.c.id == job_id, jobs.c.status.in_(sources)).values(**values)
