@@ -672,3 +672,26 @@ def test_metalink_members(tmp_path) -> None:
     ml = MetaLink4("all", "every file", "me", [mf], workdir=str(tmp_path))
     assert ml.files == [mf] and ml.origin == "" and ml.url == get_config_value("server", "url")
     assert ml.generator.startswith("PyWPS/") and "metalink" in ml.xml
+
+
+def test_ext_autodoc_doc_lines() -> None:
+    from pywps import FORMATS, ComplexOutput, LiteralInput, Process
+    from pywps.app.Common import Metadata
+    from pywps.ext_autodoc import MetadataUrl, process_doc_lines, setup
+
+    assert callable(setup)
+    process = Process(
+        lambda r, s: s, "hello", "Say hello", abstract="Greets.", version="1.5",
+        inputs=[LiteralInput("name", "Name", abstract="Who", min_occurs=0, default="World",
+                             metadata=[Metadata("Doc", "http://doc")]),
+                LiteralInput("n", "N", "integer", allowed_values=[1, 2], uoms=["metre"])],
+        outputs=[ComplexOutput("out", "Out", [FORMATS.JSON])],
+        metadata=[MetadataUrl("Guide", "http://guide", anonymous=True), Metadata("No link")],
+    )
+    lines = process_doc_lines(process)
+    assert lines[0] == ":program:`hello` Say hello (v1.5)"
+    assert "name : string, optional, default:World" in lines
+    assert "    Who (`Doc <http://doc>`_)" in lines
+    assert "n : {'1', '2'}, units:[metre]" in lines
+    assert "out : :mimetype:`application/json`" in lines
+    assert " - `Guide <http://guide>`__" in lines and "References" in lines
