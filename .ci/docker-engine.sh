@@ -3,12 +3,13 @@
 #   start  install docker.io + debootstrap if missing, start dockerd in the background, wait for `docker info`
 #   image  build the base image (debootstrap, cached under /var/cache/pywps) and pywps-worker:latest offline
 #   all    start + image
-#   stop   stop the dockerd this script started (SIGTERM, wait)
+#   stop   stop dockerd if this script started it (SIGTERM, wait); `stop --force` stops it anyway
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 LOG=/var/log/dockerd.log
 PIDFILE=/var/run/docker.pid
+MARKER=/var/run/pywps-docker-engine.started   # dockerd was started by this script (so `stop` may stop it)
 
 engine_up() { timeout 10 docker info >/dev/null 2>&1; }
 
@@ -50,6 +51,7 @@ start() {
     if [ ! -f "$PIDFILE" ]; then
         rm -f /var/run/docker.sock
         setsid nohup /usr/sbin/dockerd --log-level=warn >>"$LOG" 2>&1 </dev/null &
+        touch "$MARKER"
     fi
     for _ in $(seq 240); do
         engine_up && { echo "docker-engine: up"; return 0; }
@@ -62,6 +64,11 @@ start() {
 
 stop() {
     local pid
+    if [ ! -f "$MARKER" ] && [ "${1:-}" != "--force" ]; then
+        echo "docker-engine: left running (not started by this script; use stop --force)"
+        return 0
+    fi
+    rm -f "$MARKER"
     [ -f "$PIDFILE" ] || { echo "docker-engine: not running"; return 0; }
     pid="$(cat "$PIDFILE")"
     if [ -r "/proc/$pid/comm" ] && [ "$(cat "/proc/$pid/comm")" = dockerd ]; then
@@ -76,15 +83,30 @@ stop() {
     echo "docker-engine: stopped"
 }
 
+# the project's virtualenv when there is one (it has the docker SDK), else the system python
+python_bin() {
+    local venv="$HERE/${PYWPS_VENV:-.venv}/bin/python"
+    if [ -n "${PYWPS_PYTHON:-}" ]; then echo "$PYWPS_PYTHON"
+    elif [ -x "$venv" ]; then echo "$venv"
+    else echo python3
+    fi
+}
+
 image() {
     engine_up || start
     cd "$HERE"
-    python3 -m pywps.imagebuild --worker
+    local py
+    py="$(python_bin)"
+    if ! "$py" -c "import docker" 2>/dev/null; then
+        echo "docker-engine: $py has no docker SDK; pip install docker (or ./dev test sets up .venv)" >&2
+        return 1
+    fi
+    "$py" -m pywps.imagebuild build --worker
 }
 
 case "${1:-}" in
     start) start ;;
-    stop) stop ;;
+    stop) stop "${2:-}" ;;
     image) image ;;
     all) start; image ;;
     *) echo "usage: $0 start|stop|image|all" >&2; exit 2 ;;

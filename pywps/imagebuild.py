@@ -85,10 +85,11 @@ def apt_mirror() -> str:
     return DEFAULT_MIRROR
 
 
-def _run(cmd: list[str], what: str) -> None:
+def _run(cmd: list[str], what: str, env: dict[str, str] | None = None) -> None:
     """Run a host command, raising ``ImageBuildError`` with its last output lines on failure."""
     log.info("%s: %s", what, " ".join(cmd))
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False)
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, check=False,
+                          env=None if env is None else {**os.environ, **env})
     if proc.returncode != 0:
         tail = "\n".join(proc.stdout.splitlines()[-15:])
         raise ImageBuildError(f"{what} failed (exit {proc.returncode}):\n{tail}")
@@ -155,7 +156,8 @@ def build_wheelhouse(wheel_dir: Path, project_dir: Path = PROJECT_DIR, extra: It
             _fallback_project(project_dir, source)
         cmd = [sys.executable, "-m", "pip", "wheel", "--disable-pip-version-check", "-q",
                "--wheel-dir", str(wheel_dir), str(source), *extra]
-        _run(cmd, "pip wheel")
+        # fixed timestamps: an unchanged tree gives the same wheel bytes, so docker's layer cache holds
+        _run(cmd, "pip wheel", env={"SOURCE_DATE_EPOCH": "315532800"})
     wheels = sorted(p.name for p in wheel_dir.glob("*.whl"))
     if not any(name.startswith("pywps-") for name in wheels):
         raise ImageBuildError(f"pip wheel made no pywps wheel in {wheel_dir}")
@@ -201,6 +203,10 @@ def build_image(client: Any, dockerfile: Path, tag: str, wheel_dir: Path, base: 
         except docker.errors.APIError as exc:
             raise ImageBuildError(f"docker build of {tag} failed: {exc.explanation or exc}") from None
     log.info("built %s in %.1f s", tag, time.monotonic() - started)
+    try:  # earlier builds of this image, now untagged (not the build stages: they are the layer cache)
+        client.images.prune(filters={"dangling": True, "label": "pywps.role"})
+    except docker.errors.APIError as exc:
+        log.warning("could not prune old images: %s", exc)
     return tag
 
 
