@@ -3,8 +3,9 @@
     PYWPS_CFG=... BENCH_PROFILE_DIR=/tmp/prof gunicorn -w 2 --pythonpath bench profile_wsgi:application
     python bench/profile_wsgi.py /tmp/prof/*.prof            # merged report, by cumulative time
 
-Each worker profiles every request (wall-clock time, so waiting shows) and rewrites
-``BENCH_PROFILE_DIR/worker-PID.prof`` at most once a second. Forked job processes are not profiled.
+Each worker profiles every request and rewrites ``BENCH_PROFILE_DIR/worker-PID.prof`` at most once a
+second. Times are wall-clock (waiting shows), or the request thread's CPU time with
+``BENCH_PROFILE_CLOCK=cpu``. Forked job processes and the dispatcher thread are not profiled.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ class Profiled:
 
     def __init__(self, app) -> None:
         self.app = app
-        self.profile = cProfile.Profile()
+        cpu = os.environ.get("BENCH_PROFILE_CLOCK") == "cpu"
+        self.profile = cProfile.Profile(time.thread_time) if cpu else cProfile.Profile()
         self.lock = threading.Lock()
         self.last_dump = 0.0
         self.requests = 0
