@@ -3,6 +3,7 @@
     python bench/bench_async.py                              # 1000 jobs, SQLite (+ PostgreSQL if
                                                              #   PYWPS_TEST_PG_URL is set)
     python bench/bench_async.py -n 200 --pg "$(.ci/postgres.sh start | tail -n 1)"
+    python bench/bench_async.py --start-pg                   # own throwaway PostgreSQL (.ci/postgres.sh)
     python bench/bench_async.py --databases sqlite --concurrency 32 --json /tmp/async.json
 
 Each job is ``say_hello`` with ``storeExecuteResponse=true&status=true`` (KVP GET). The server runs
@@ -27,6 +28,7 @@ import http.client
 import json
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import threading
@@ -233,12 +235,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parallel", type=int, default=2, help="[server] parallelprocesses")
     parser.add_argument("--pg", default=os.environ.get("PYWPS_TEST_PG_URL"),
                         help="PostgreSQL SQLAlchemy URL (default: $PYWPS_TEST_PG_URL)")
+    parser.add_argument("--start-pg", action="store_true",
+                        help="start a throwaway PostgreSQL with .ci/postgres.sh in a temp dir, stop it at the end")
     parser.add_argument("--databases", default="sqlite,postgresql", help="which of sqlite,postgresql to run")
     parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for every job to end")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
 
     kinds = [k for k in args.databases.split(",") if k]
+    pg_dir = None
+    if args.start_pg and "postgresql" in kinds:
+        pg_dir = tempfile.mkdtemp(prefix="bench-pg-")
+        args.pg = _postgres("start", pg_dir).strip().splitlines()[-1]
+    try:
+        return _main(args, kinds)
+    finally:
+        if pg_dir:
+            _postgres("stop", pg_dir)
+
+
+def _postgres(action: str, directory: str) -> str:
+    """Run ``.ci/postgres.sh ACTION`` with its cluster in ``directory``; its stdout."""
+    env = {**os.environ, "PYWPS_PG_DIR": directory}
+    return subprocess.run([str(ROOT / ".ci" / "postgres.sh"), action], env=env, check=True,
+                          capture_output=True, text=True).stdout
+
+
+def _main(args: argparse.Namespace, kinds: list[str]) -> int:
     if "postgresql" in kinds and not args.pg:
         print("no PostgreSQL URL (--pg or PYWPS_TEST_PG_URL): skipping postgresql", file=sys.stderr)
         kinds.remove("postgresql")
