@@ -25,7 +25,7 @@ from pywps.backends.base import Processing, RunnerState, RunnerStatus, backend_c
 from pywps.config import Config
 from pywps.exceptions import NoApplicableCode, ServerBusy, StorageNotSupported
 from pywps.jobs.jobdir import JobDir
-from pywps.jobs.model import FINAL, JobRecord, JobStatus
+from pywps.jobs.model import JobRecord, JobStatus
 from pywps.jobs.store import JobStore, QueueFull
 from pywps.requestmodel import ExecuteRequest, OutputResult
 
@@ -206,30 +206,30 @@ class Dispatcher:
                 jobdir.remove()
                 raise ServerBusy(f"Maximum number of parallel running processes ({self.parallel}) reached. "
                                  "Please try later.", locator="parallelprocesses")
-            handle = self._start_runner(job, jobdir)
+            handle = self._start_runner(job, jobdir, record=False)
             if handle is None:
-                return self._outcome(job.id, process, request)
+                return self._outcome(job.id)
             status = self.backend.wait(handle, self.sync_timeout)
             if status.state not in (RunnerState.EXITED, RunnerState.LOST):
                 self.backend.cancel(handle)
                 status = RunnerStatus(RunnerState.EXITED, None,
                                       f"killed: synchronous time limit {self.sync_timeout:g} s")
-            self.finalize(self.store.get(job.id) or job, status)
-            return self._outcome(job.id, process, request)
+            job.handle = handle
+            return self.finalize(job, status)
         finally:
             with self._lock:
                 self._sync_ids.discard(job.id)
             self._wake.set()
 
-    def _outcome(self, job_id: str, process: Any, request: ExecuteRequest) -> Outcome:
+    def _outcome(self, job_id: str) -> Outcome:
+        """The outcome of a job that ended before it could run, from the store."""
         job = self.store.get(job_id)
         assert job is not None
         result = JobDir(self.jobs_root / job_id).read_result() or {}
-        outputs = [OutputResult.from_dict(o) for o in result.get("outputs", [])]
-        self._publish(job_id, outputs, move=False)
-        return Outcome(job, outputs, _exception(result, job), job.response or b"")
+        return Outcome(job, [], _exception(result, job), job.response or b"")
 
-    def _start_runner(self, job: JobRecord, jobdir: JobDir) -> str | None:
+    def _start_runner(self, job: JobRecord, jobdir: JobDir, record: bool = True) -> str | None:
+        """Start the job's runner; ``record`` its handle in the store (sync jobs keep it in memory)."""
         try:
             handle = self.backend.start(job.id, jobdir.path, job.process)
         except Exception as exc:
@@ -238,7 +238,8 @@ class Dispatcher:
             jobdir.write_result([], {"code": "NoApplicableCode", "locator": "", "text": message})
             self.finalize(job, RunnerStatus(RunnerState.LOST, None, message))
             return None
-        self.store.set_handle(job.id, handle)
+        if record:
+            self.store.set_handle(job.id, handle)
         return handle
 
     # -- following jobs --------------------------------------------------------------------------
@@ -270,8 +271,13 @@ class Dispatcher:
             else:
                 self._sync_progress(job, status)
         for job in jobs:
-            if not job.handle and _age(job.started) > self.stale_after:
+            if job.handle or _age(job.started) <= self.stale_after:
+                continue
+            if job.is_async:
                 self.store.transition(job.id, JobStatus.ACCEPTED, message="requeued: the runner never started")
+            else:
+                self.finalize(job, RunnerStatus(RunnerState.LOST, None,
+                                                "the server ended during this synchronous request"))
 
     def _sync_progress(self, job: JobRecord, status: RunnerStatus) -> None:
         process = self.processes.get(job.process)
@@ -298,39 +304,36 @@ class Dispatcher:
                 job.response = document
                 self._write_static_status(job)
 
-    def finalize(self, job: JobRecord, status: RunnerStatus) -> None:
+    def finalize(self, job: JobRecord, status: RunnerStatus) -> Outcome:
         """Record the end of a job from its result file (or from what the backend says happened)."""
         jobdir = JobDir(self.jobs_root / job.id)
         result = jobdir.read_result()
         process = self.processes.get(job.process)
         request = ExecuteRequest.from_dict(json.loads(job.request))
-        current = self.store.get(job.id)
-        if current is None or current.status in FINAL:
-            self._cleanup_runner(job)
-            return
+        outputs: list[OutputResult] = []
+        exc: NoApplicableCode | None = None
         if result is not None and result.get("exception") is None:
             outputs = [OutputResult.from_dict(o) for o in result.get("outputs", [])]
             self._publish(job.id, outputs, move=True)
-            document = self.render(current, process, request, JobStatus.SUCCEEDED, outputs=outputs,
-                                   message="Process succeeded")
-            applied = self.store.transition(job.id, JobStatus.SUCCEEDED, percent=100,
-                                            message="Process succeeded", response=document)
+            final, message = JobStatus.SUCCEEDED, "Process succeeded"
         else:
             if result is not None:
-                exc = _exception(result, current)
+                exc = _exception(result, job)
             else:
                 why = status.message or "the job's runner ended without writing a result"
                 exc = NoApplicableCode(f"Process failed: {why}")
-            document = self.render(current, process, request, JobStatus.FAILED, exception=exc,
-                                   message=exc.description if exc else "")
-            applied = self.store.transition(job.id, JobStatus.FAILED, message=exc.description if exc else "",
-                                            response=document)
-        if applied:
-            updated = self.store.get(job.id)
-            if updated is not None:
-                self._write_static_status(updated)
+            final, message = JobStatus.FAILED, exc.description if exc else ""
+        document = self.render(job, process, request, final, outputs=outputs, exception=exc, message=message)
+        if self.store.transition(job.id, final, percent=100 if final is JobStatus.SUCCEEDED else None,
+                                 message=message, response=document):
+            job.status, job.response = final, document
+            self._write_static_status(job)
+        else:  # already final (dismissed meanwhile): report what the store says
+            current = self.store.get(job.id)
+            document = (current.response if current else None) or document
         self._cleanup_runner(job)
         self._wake.set()
+        return Outcome(job, outputs, exc, document)
 
     def _cleanup_runner(self, job: JobRecord) -> None:
         if job.handle:
@@ -358,6 +361,14 @@ class Dispatcher:
             path = base / name
             if path.is_file():
                 return path
+        return None
+
+    def output_mime_type(self, job_id: str, name: str) -> str | None:
+        """The mimeType the job declared for an output file, from its result."""
+        result = JobDir(self.jobs_root / job_id).read_result() or {}
+        for output in result.get("outputs", []):
+            if output.get("file") and Path(output["file"]).name == name:
+                return output.get("mime_type")
         return None
 
     # -- orphans ---------------------------------------------------------------------------------

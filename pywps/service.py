@@ -106,7 +106,7 @@ def create_app(config: Config | None = None, processes: Iterable[Any] = (), disp
         path = dispatcher.output_file(parts[0], parts[1])
         if path is None:
             return Response("not found\n", status=404, content_type="text/plain")
-        return send_file(path, conditional=True)
+        return send_file(path, conditional=True, mimetype=dispatcher.output_mime_type(parts[0], parts[1]))
 
     output_prefix = urlsplit(config.outputurl).path.rstrip("/") or "/outputs"
     app.add_url_rule(f"{output_prefix}/<path:name>", "outputs", outputs)

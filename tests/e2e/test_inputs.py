@@ -290,8 +290,6 @@ class TestOutputFormats:
         assert served.status_code == 200
         assert served.headers["Content-Type"].split(";")[0] == mime
 
-    @pytest.mark.xfail(strict=True, reason="outputs are served with a type guessed from the file extension "
-                                           "(pywps/service.py outputs view), not the output's mimeType")
     def test_as_reference_without_extension_served_with_its_type(self, wps):
         form = WPS.ResponseForm(WPS.ResponseDocument(
             WPS.Output(OWS.Identifier("table"), asReference="true", mimeType="application/x-emu-table")))
