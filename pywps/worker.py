@@ -148,7 +148,7 @@ def run_job(jobdir: JobDir, process: Any | None = None) -> int:
 def job_cleans_workdir(jobdir: JobDir) -> bool:
     try:
         return bool(jobdir.read_job().get("cleantempdir", True))
-    except Exception:
+    except (OSError, ValueError):
         return True
 
 
