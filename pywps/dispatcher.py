@@ -74,6 +74,8 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
         self._pid = -1
         self._last_reap = 0.0
+        if hasattr(self.backend, "on_exit"):
+            self.backend.on_exit = self._wake.set  # follow a job the moment its runner ends
 
     # -- life cycle ------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ import resource
 import signal
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from pywps.backends.base import Processing, RunnerState, RunnerStatus, register
@@ -44,6 +45,8 @@ class MultiProcessing(Processing):
     def __init__(self, config) -> None:
         super().__init__(config)
         self._exits: dict[int, int] = {}
+        self._ended: dict[int, threading.Event] = {}
+        self.on_exit: Callable[[], None] | None = None
         self._lock = threading.Lock()
         self._limits = {
             resource.RLIMIT_AS: config.getsize("processing", "max_memory", 0),
@@ -74,46 +77,38 @@ class MultiProcessing(Processing):
             finally:
                 os._exit(code)
         started = _start_time(pid) or "0"
+        ended = threading.Event()
+        with self._lock:
+            self._ended[pid] = ended
+        threading.Thread(target=self._wait_child, args=(pid, ended), name=f"pywps-wait-{pid}", daemon=True).start()
         return f"{_HOST}:{pid}:{started}"
+
+    def _wait_child(self, pid: int, ended: threading.Event) -> None:
+        """Reap our child as soon as it ends (no zombie, no polling delay) and tell the dispatcher."""
+        try:
+            _, status = os.waitpid(pid, 0)
+            code: int | None = os.waitstatus_to_exitcode(status)
+        except ChildProcessError:
+            code = None
+        with self._lock:
+            if code is not None:
+                self._exits[pid] = code
+            self._ended.pop(pid, None)
+            if len(self._exits) > 10000:
+                self._exits.pop(next(iter(self._exits)))
+        ended.set()
+        if self.on_exit is not None:
+            self.on_exit()
 
     @staticmethod
     def _parse(handle: str) -> tuple[str, int, str]:
         host, pid, started = handle.rsplit(":", 2)
         return host, int(pid), started
 
-    def _reap(self, pid: int, block: bool = False) -> int | None:
-        """Collect our child's exit code if it has ended; None while it runs or if not our child."""
+    def _reap(self, pid: int) -> int | None:
+        """Our child's exit code once its waiter thread has collected it; None while it runs or if not ours."""
         with self._lock:
-            if pid in self._exits:
-                return self._exits[pid]
-        try:
-            done, status = os.waitpid(pid, 0 if block else os.WNOHANG)
-        except ChildProcessError:
-            return None
-        if done == 0:
-            return None
-        code = os.waitstatus_to_exitcode(status)
-        with self._lock:
-            self._exits[pid] = code
-        return code
-
-    def reap_children(self) -> None:
-        """Collect every ended child (cancelled or adopted jobs included) so none stays a zombie."""
-        while True:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
-            with self._lock:
-                self._exits[pid] = os.waitstatus_to_exitcode(status)
-                if len(self._exits) > 10000:
-                    self._exits.pop(next(iter(self._exits)))
-
-    def poll_many(self, handles: list[str]) -> dict[str, RunnerStatus]:
-        self.reap_children()
-        return {h: self.poll(h) for h in handles}
+            return self._exits.get(pid)
 
     def poll(self, handle: str) -> RunnerStatus:
         host, pid, started = self._parse(handle)
@@ -133,10 +128,11 @@ class MultiProcessing(Processing):
 
     def wait(self, handle: str, timeout: float | None = None) -> RunnerStatus:
         host, pid, _ = self._parse(handle)
-        if timeout is None and host == _HOST:
-            code = self._reap(pid, block=True)
-            if code is not None:
-                return RunnerStatus(RunnerState.EXITED, code, _describe_exit(code))
+        with self._lock:
+            ended = self._ended.get(pid)
+        if ended is not None and host == _HOST:
+            ended.wait(timeout)
+            return self.poll(handle)
         return super().wait(handle, timeout)
 
     def _signal(self, handle: str, signum: int) -> None:
@@ -152,7 +148,6 @@ class MultiProcessing(Processing):
 
     def cancel(self, handle: str) -> None:
         self._signal(handle, signal.SIGKILL)
-        self._reap(self._parse(handle)[1])
 
     def pause(self, handle: str) -> None:
         self._signal(handle, signal.SIGSTOP)
