@@ -65,6 +65,7 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "stale_after": "30",
         "poll_interval": "0.25",
         "retention": "7d",
+        "cleanup_interval": "1h",
     },
     "metadata:main": {
         "identification_title": "PyWPS Processing Service",
@@ -280,7 +281,7 @@ class Config:
         for key in ("cleantempdir", "reference_allow_private"):
             self.getbool("server", key)
         self.getfloat("server", "reference_timeout")
-        for key in ("heartbeat", "stale_after", "poll_interval", "retention"):
+        for key in ("heartbeat", "stale_after", "poll_interval", "retention", "cleanup_interval"):
             self.getduration("jobs", key)
         if self.getint("server", "parallelprocesses") < 0:
             raise self._bad("server", "parallelprocesses", self.getstr("server", "parallelprocesses"),

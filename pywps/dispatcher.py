@@ -74,6 +74,8 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
         self._pid = -1
         self._last_reap = 0.0
+        self.cleanup_interval = config.getduration("jobs", "cleanup_interval", 3600)
+        self._last_cleanup = time.monotonic()
         if hasattr(self.backend, "on_exit"):
             self.backend.on_exit = self._wake.set  # follow a job the moment its runner ends
 
@@ -124,6 +126,11 @@ class Dispatcher:
             self._last_reap = now
             self._reap_dead_instances()
         self._start_queued()
+        if self.cleanup_interval and now - self._last_cleanup > self.cleanup_interval:
+            self._last_cleanup = now
+            removed = self.cleanup()
+            if removed:
+                log.info("removed %d job(s) older than the retention", len(removed))
 
     # -- admission -------------------------------------------------------------------------------
 
