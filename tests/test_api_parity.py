@@ -621,8 +621,6 @@ def test_app_process_is_the_class_in_a_fresh_interpreter() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-@pytest.mark.xfail(reason="pywps/app/__init__.py exports Process lazily: once the submodule pywps.app.Process "
-                          "is imported, the package attribute is that module (4.8.1 rebinds it to the class)")
 def test_app_process_after_submodule_import() -> None:
     import subprocess
     import sys
