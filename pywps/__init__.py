@@ -24,7 +24,7 @@ _EXPORTS: dict[str, str] = {
     "FORMATS": "pywps.inout.formats",
     "get_format": "pywps.inout.formats",
     "UOM": "pywps.inout",
-    "Metadata": "pywps.app.Common",
+    "Metadata": "pywps.metadata",
     "get_ElementMakerForVersion": "pywps.ows",
     "get_xpath_ns": "pywps.ows",
     "NAMESPACES": "pywps.ows",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pywps.app.Common import Metadata, MetadataUrl
+from pywps.metadata import Metadata, MetadataUrl
 
 __all__ = ["Metadata", "MetadataUrl", "describe_type", "process_doc_lines", "setup"]
 

@@ -7,8 +7,8 @@ import os
 from collections.abc import Callable
 from typing import Any
 
-from pywps.app.Common import Metadata
 from pywps.exceptions import InvalidParameterValue
+from pywps.metadata import Metadata
 
 log = logging.getLogger(__name__)
 

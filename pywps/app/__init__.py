@@ -5,9 +5,10 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-# Bound eagerly so that importing the submodule ``pywps.app.Process`` never shadows the class.
-from pywps.app.Common import Metadata
 from pywps.app.Process import Process  # the submodule first, then the class over it
+
+# Bound eagerly so that importing the submodule ``pywps.app.Process`` never shadows the class.
+from pywps.metadata import Metadata
 
 
 def __getattr__(name: str) -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pywps.app.Common import Metadata
 from pywps.exceptions import InvalidParameterValue
 from pywps.inout.basic import (
     SOURCE_TYPE,
@@ -27,6 +26,7 @@ from pywps.inout.literaltypes import (
     ValuesReference,
     to_text,
 )
+from pywps.metadata import Metadata
 from pywps.validator.mode import MODE
 
 log = logging.getLogger(__name__)

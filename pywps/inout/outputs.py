@@ -11,7 +11,6 @@ from typing import Any
 
 from lxml import etree
 
-from pywps.app.Common import Metadata
 from pywps.exceptions import InvalidParameterValue
 from pywps.inout.basic import (
     UOM,
@@ -25,6 +24,7 @@ from pywps.inout.basic import (
 from pywps.inout.formats import FORMATS, Format
 from pywps.inout.literaltypes import to_text
 from pywps.inout.storage import current_storage
+from pywps.metadata import Metadata
 from pywps.validator.mode import MODE
 
 log = logging.getLogger(__name__)
