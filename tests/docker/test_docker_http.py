@@ -169,8 +169,6 @@ def test_pause_and_resume_from_cli(docker_server, docker_client):
     assert doc.xpath("//wps:ProcessSucceeded", namespaces=NS), etree.tostring(doc)
 
 
-@pytest.mark.xfail(reason="pywps/worker.py logs jobdir.path.name, None for the split (container) job dir, "
-                          "so the worker dies before writing the process's error", strict=False)
 def test_failing_process_reports_its_own_error(docker_server):
     server = docker_server()
     resp = server.get(service="WPS", request="Execute", version="1.0.0", identifier="fail",
