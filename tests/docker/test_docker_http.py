@@ -12,7 +12,7 @@ import pytest
 import requests
 from lxml import etree
 
-from pywps.backends.docker import LABEL_JOB, LABEL_JOBDIR
+from pywps.backends.docker import LABEL_INSTANCE, LABEL_JOB, LABEL_JOBDIR
 from pywps.jobs.model import FINAL, JobStatus
 from pywps.jobs.store import JobStore
 from tests.conftest import wait_for
@@ -34,7 +34,7 @@ def docker_server(live_server, docker_client, tmp_path, monkeypatch):
                            server={"parallelprocesses": parallel, "maxprocesses": 100})
 
     yield start
-    for summary in docker_client.api.containers(all=True, filters={"label": LABEL_JOB}):
+    for summary in docker_client.api.containers(all=True, filters={"label": LABEL_INSTANCE}):
         if (summary.get("Labels") or {}).get(LABEL_JOBDIR, "").startswith(str(tmp_path)):
             docker_client.api.remove_container(summary["Id"], force=True, v=True)
 
@@ -176,3 +176,16 @@ def test_failing_process_reports_its_own_error(docker_server):
     doc = etree.fromstring(resp.content)
     assert doc.xpath("//wps:ProcessFailed", namespaces=NS), resp.text
     assert "broken on purpose" in failure_text(doc), resp.text
+
+
+def test_pool_mode_over_http(docker_server, docker_client):
+    server = docker_server(docker_pool_size=1)
+    for name in ("a", "b"):
+        resp = server.get(service="WPS", request="Execute", version="1.0.0", identifier="say_hello",
+                          DataInputs=f"name={name}")
+        doc = etree.fromstring(resp.content)
+        assert doc.xpath("//wps:LiteralData/text()", namespaces=NS) == [f"Hello {name}"], resp.text
+    location = submit(server, "hostile_sleep", "seconds=1;steps=2")
+    assert final(location).xpath("//wps:ProcessSucceeded", namespaces=NS)
+    # a fresh container is waiting for the next job
+    wait_for(lambda: docker_client.api.containers(filters={"label": "pywps.pool"}), timeout=30)
