@@ -163,6 +163,21 @@ class Config:
                     self._origin[(section, key)] = f"environment variable {name}"
                     break
 
+    def to_dict(self) -> dict[str, dict[str, str]]:
+        """Every section and value, for a job that takes its configuration elsewhere (``job.json``)."""
+        return {name: dict(self.parser.items(name, raw=True)) for name in self.parser.sections()}
+
+    @classmethod
+    def from_dict(cls, sections: dict[str, dict[str, str]]) -> Config:
+        """The inverse of :meth:`to_dict`; no environment overrides (they were applied where it was made)."""
+        config = cls(environ={})
+        for name, values in sections.items():
+            if not config.parser.has_section(name):
+                config.parser.add_section(name)
+            for key, value in values.items():
+                config.parser.set(name, key, value)
+        return config
+
     def origin(self, section: str, key: str) -> str:
         """Where a value came from (file, environment or defaults), for error messages."""
         return self._origin.get((section, key), "built-in defaults")

@@ -74,6 +74,7 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
         self._pid = -1
         self._last_reap = 0.0
+        self._config_dict = config.to_dict()
         self.cleanup_interval = config.getduration("jobs", "cleanup_interval", 3600)
         self._last_cleanup = time.monotonic()
         if hasattr(self.backend, "on_exit"):
@@ -153,6 +154,8 @@ class Dispatcher:
             "request": request_dict,
             "limits": {"maxsingleinputsize": self.config.getsize("server", "maxsingleinputsize")},
             "cleantempdir": self.config.getbool("server", "cleantempdir", True),
+            "debug": self.config.getstr("logging", "level").upper() == "DEBUG",
+            "config": self._config_dict,
         })
         return job, jobdir
 

@@ -80,8 +80,14 @@ def load_process(spec: dict[str, Any]) -> Any:
 _SAFE_MESSAGE = re.compile(r"[^\w .,:;'\"()\[\]{}/=+\-%@#!?<>*&|~^$\\]")
 
 
-def _client_message(exc: BaseException) -> str:
-    """A short message for the client: the exception type and first line, never a traceback."""
+GENERIC_FAILURE = "Process failed, please check server error log"
+
+
+def _client_message(exc: BaseException, debug: bool = False) -> str:
+    """What the client learns of an unexpected error: a generic message, or with ``[logging] level=DEBUG``
+    the exception type and first line; never a traceback (that goes to the worker log)."""
+    if not debug:
+        return GENERIC_FAILURE
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     text = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
     return "Process error: " + _SAFE_MESSAGE.sub("", text)[:300]
@@ -93,6 +99,7 @@ def run_job(jobdir: JobDir, process: Any | None = None) -> int:
     state = {"percent": 0, "message": "Process started"}
     lock = threading.Lock()
     done = threading.Event()
+    job: dict[str, Any] = {}
 
     def status_cb(message: str, percent: int | None = None) -> None:
         with lock:
@@ -108,6 +115,11 @@ def run_job(jobdir: JobDir, process: Any | None = None) -> int:
 
     try:
         job = jobdir.read_job()
+        if job.get("config"):
+            from pywps.config import Config
+            from pywps.configuration import set_config
+
+            set_config(Config.from_dict(job["config"]))  # get_config_value in handlers sees the server's
         request = ExecuteRequest.from_dict(job["request"])
         status_cb("Process started", 0)
         threading.Thread(target=beat, name="pywps-heartbeat", daemon=True).start()
@@ -137,7 +149,7 @@ def run_job(jobdir: JobDir, process: Any | None = None) -> int:
         if isinstance(exc, ProcessError):
             code = _fail(jobdir, pid, done, lock, "NoApplicableCode", "", str(exc))
         else:
-            code = _fail(jobdir, pid, done, lock, "NoApplicableCode", "", _client_message(exc))
+            code = _fail(jobdir, pid, done, lock, "NoApplicableCode", "", _client_message(exc, job.get("debug")))
     finally:
         done.set()
     if job_cleans_workdir(jobdir):

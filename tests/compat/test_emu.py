@@ -376,8 +376,6 @@ class TestErrors:
         assert_response_success(client.get("?service=WPS&request=Execute&version=1.0.0&identifier=hello"
                                            "&DataInputs=name=still%20here"))
 
-    @pytest.mark.xfail(strict=True, reason="pywps/worker.py _client_message shows the exception's first line; "
-                                           "PyWPS 4 shows a generic message unless [logging] level=DEBUG")
     def test_unexpected_exception_message_hidden(self, client):
         resp = checked(client.get("?service=WPS&request=Execute&version=1.0.0&identifier=show_error"
                                   "&DataInputs=nice=false"))
