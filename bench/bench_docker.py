@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import statistics
 import subprocess
 import sys
@@ -116,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
 
+    load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="pywps-bench-") as tmp:
         root = Path(tmp)
         makers: dict[str, Callable[[], tuple[Callable[[], None], Callable[[], None]]]] = {
@@ -144,13 +146,17 @@ def main(argv: list[str] | None = None) -> int:
             close()
 
     results = {m: summary(t) for m, t in times.items()}
+    load_after = os.getloadavg()[0]
+    print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
+          f"load average {load_before:.2f} before, {load_after:.2f} after")
     base = results.get("floor", {}).get("median")
     print(f"{'mode':<14}{'min':>9}{'median':>9}{'p90':>9}{'x floor':>9}   (ms, n={args.n}, image {args.image})")
     for mode, r in results.items():
         ratio = f"{r['median'] / base:.2f}" if base else "-"
         print(f"{mode:<14}{r['min']:9.0f}{r['median']:9.0f}{r['p90']:9.0f}{ratio:>9}")
     if args.json:
-        args.json.write_text(json.dumps({"n": args.n, "image": args.image, "results": results}, indent=2))
+        args.json.write_text(json.dumps({"n": args.n, "image": args.image, "results": results,
+                                         "load": [load_before, load_after]}, indent=2))
     return 0
 
 
