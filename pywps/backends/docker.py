@@ -397,6 +397,12 @@ class Container(Processing):
         import docker.errors
 
         jobdir = Path(jobdir).absolute()
+        if (jobdir / "in").is_symlink():  # a retried start of a job already handed to a pool container
+            slot = Path(os.readlink(jobdir / "in")).parent
+            try:
+                return str(self.client.api.inspect_container(f"pywps-pool-{slot.name}")["Id"])
+            except docker.errors.NotFound:
+                raise NoApplicableCode("the job's pool container is gone") from None
         prepare_jobdir(jobdir, self.settings.uid_gid())
         if self.settings.pool_size > 0 and self.settings.image_for(process_identifier) == self.settings.image:
             handle = self._start_pooled(job_id, jobdir)

@@ -307,3 +307,12 @@ def test_reap_removes_orphaned_pool_containers(make_backend, tmp_path, docker_cl
     second = make_backend(workdir=tmp_path / "work")
     second.instance_id = "pytest-other"
     assert second.reap(set(), live_instances=[]) == idle
+
+
+def test_pool_start_is_idempotent(make_backend, tmp_path):
+    backend = make_backend(workdir=tmp_path / "work", docker_pool_size=1)
+    jobdir = make_job(tmp_path / "work" / "jobs", "say_hello", name="again")
+    first = backend.start(jobdir.job_id, jobdir.path, "say_hello")
+    assert backend.start(jobdir.job_id, jobdir.path, "say_hello") == first
+    assert backend.wait(first, timeout=60).exit_code == 0
+    assert output(jobdir, "output") == "Hello again"
