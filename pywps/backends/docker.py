@@ -649,7 +649,12 @@ class Container(Processing):
         if state == "created":
             return RunnerStatus(RunnerState.PENDING)
         if state == "paused":
+            if track.paused_at is None:  # paused elsewhere (the pywps jobs CLI): stop the clock from now
+                track.paused_at = time.time()
             return RunnerStatus(RunnerState.PAUSED)
+        if track.paused_at is not None:  # resumed elsewhere
+            track.paused_total += time.time() - track.paused_at
+            track.paused_at = None
         if state in ("running", "restarting"):
             if not track.pids_hit and self.settings.pids_limit > 0:
                 track.pids_hit = bool(_pids_events(handle))
@@ -752,7 +757,8 @@ class Container(Processing):
         except docker.errors.APIError as exc:
             raise NoApplicableCode(f"cannot pause the job: {exc.explanation or exc}", locator="pause") from None
         track = self._track(handle)
-        track.paused_at = time.time()
+        if track.paused_at is None:
+            track.paused_at = time.time()
 
     def resume(self, handle: str) -> None:
         """Thaw a paused job (``docker unpause``); paused time does not count towards the time limit."""

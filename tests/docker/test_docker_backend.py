@@ -316,3 +316,18 @@ def test_pool_start_is_idempotent(make_backend, tmp_path):
     assert backend.start(jobdir.job_id, jobdir.path, "say_hello") == first
     assert backend.wait(first, timeout=60).exit_code == 0
     assert output(jobdir, "output") == "Hello again"
+
+
+def test_paused_time_does_not_count_towards_the_time_limit(make_backend, jobs_root):
+    backend = make_backend(docker_time_limit=4)
+    other = make_backend(docker_time_limit=4)  # e.g. the pywps jobs CLI pausing and resuming
+    jobdir = make_job(jobs_root, "hostile_sleep", seconds=3, steps=30)
+    handle = backend.start(jobdir.job_id, jobdir.path, "hostile_sleep")
+    _wait_status(jobdir, lambda s: s.get("percent", 0) >= 10)
+    other.pause(handle)
+    for _ in range(12):  # 3 s paused, seen by polling
+        assert backend.poll(handle).state == RunnerState.PAUSED
+        time.sleep(0.25)
+    other.resume(handle)
+    status = backend.wait(handle, timeout=30)
+    assert status.exit_code == 0, status
