@@ -292,6 +292,7 @@ class Container(Processing):
         server = config.get("server", "instance_id") if hasattr(config, "parser") else None
         self.instance_id = instance_id or server or uuid.uuid4().hex[:12]
         self._client = client
+        self._client_pid: int | None = None  # the process that made the client (None: given by the caller)
         self._lock = threading.Lock()
         self._tracks: dict[str, _Track] = {}
         self._pool: list[tuple[str, Path]] = []   # idle pool containers: (id, slot directory)
@@ -303,12 +304,15 @@ class Container(Processing):
     @property
     def client(self) -> Any:
         """The Docker SDK client (``docker.from_env()``, so ``DOCKER_HOST`` works), made on first use."""
+        if self._client is not None and self._client_pid not in (None, os.getpid()):
+            self._client = None  # made before a fork (gunicorn --preload): never share its connections
         if self._client is None:
             try:
                 import docker
             except ImportError:
                 raise ConfigurationError("mode docker needs the docker SDK: pip install docker") from None
             self._client = docker.from_env(timeout=30)  # raises DockerException when there is no engine
+            self._client_pid = os.getpid()
         return self._client
 
     def _engine_error(self, exc: Exception) -> NoApplicableCode:
