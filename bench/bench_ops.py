@@ -183,6 +183,21 @@ def check_answers(server: Gunicorn) -> None:
             raise SystemExit(f"{server.name}: {op} answered {status} without {missing}:\n{body[:2000].decode()}")
 
 
+def _serial(server: Gunicorn, url: str, n: int) -> dict[str, float]:
+    """``n`` GETs one after the other: latency, and CPU per request of the server and of its jobs."""
+    for _ in range(3):
+        http_get(url)
+    own, jobs = server.cpu_split()
+    latencies = []
+    for _ in range(n):
+        start = time.perf_counter()
+        http_get(url)
+        latencies.append((time.perf_counter() - start) * 1000)
+    own2, jobs2 = server.cpu_split()
+    return {"mean_ms": statistics.fmean(latencies), "p50_ms": percentile(latencies, 50),
+            "cpu_server_ms": (own2 - own) * 1000 / n, "cpu_jobs_ms": (jobs2 - jobs) * 1000 / n}
+
+
 def _py_spy(server: Gunicorn, base: Path | None, op: str, duration: float) -> subprocess.Popen | None:
     """Start py-spy on ``server`` for the duration of one run (None without ``--py-spy``)."""
     if base is None:
@@ -210,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pywps481-venv", type=Path, default=Path("/tmp/pywps481-venv"))
     parser.add_argument("--only", choices=["ours", "pywps481"], help="benchmark one server only")
     parser.add_argument("--ops", nargs="*", choices=list(OPERATIONS), help="operations (default: all)")
+    parser.add_argument("--serial", type=int, default=0, metavar="N",
+                        help="also send N requests one at a time per operation and server: latency and CPU "
+                             "per request, split into the server's processes and the job processes they reaped")
     parser.add_argument("--json", type=Path, help="also write the samples here")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="cProfile this server's workers into DIR (see bench/profile_wsgi.py)")
@@ -236,6 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         servers.append(baseline_server(tmp / "pywps481", args.workers, ensure_venv(args.pywps481_venv)))
     names = {"ours": OURS, "pywps481": BASELINE}
     samples: dict[str, dict[str, list[Sample]]] = {names[s.name]: {op: [] for op in ops} for s in servers}
+    serial: dict[str, dict[str, dict[str, float]]] = {names[s.name]: {} for s in servers}
     print(f"machine: {machine()}", file=sys.stderr)
     print(f"client: {client}, {args.connections} connections, {args.duration:g} s per run, "
           f"{args.workers} gunicorn workers per server, {args.rounds} round(s); temp dir {tmp}", file=sys.stderr)
@@ -254,6 +273,10 @@ def main(argv: list[str] | None = None) -> int:
                     sample = load(url, args.duration)
                     if spy is not None:
                         spy.wait()
+        if args.serial:
+            for op in ops:
+                for server in servers:
+                    serial[names[server.name]][op] = _serial(server, f"{server.url}?{OPERATIONS[op]}", args.serial)
                     sample.cpu_ms = (server.cpu_seconds() - cpu) * 1000 / max(1, sample.requests)
                     samples[names[server.name]][op].append(sample)
                     print(f"  round {round_no + 1} {names[server.name]:<12} {op:<20} {sample.rps:8.1f} req/s  "
@@ -294,13 +317,23 @@ def main(argv: list[str] | None = None) -> int:
         print(row)
     print("\nratio req/s: of the medians over rounds; per round: this server / PyWPS 4.8.1 in each round; "
           "ratio CPU/req: PyWPS 4.8.1's server CPU time per request / this server's")
+    if args.serial:
+        print(f"\none request at a time ({args.serial} per operation and server):\n")
+        print("| operation | server | mean ms | p50 ms | CPU ms/req in server processes | in job processes |")
+        print("|---|---|---|---|---|---|")
+        for op in ops:
+            for name, per_op in serial.items():
+                r = per_op[op]
+                print(f"| {op} | {name} | {r['mean_ms']:.1f} | {r['p50_ms']:.1f} | {r['cpu_server_ms']:.1f} | "
+                      f"{r['cpu_jobs_ms']:.1f} |")
     errors = sum(s.errors for per_op in samples.values() for runs in per_op.values() for s in runs)
     print(f"\nerrors (non-2xx, socket): {errors}")
     if args.json:
         args.json.write_text(json.dumps({"machine": machine(), "client": client, "connections": args.connections,
                                          "duration": args.duration, "workers": args.workers,
                                          "samples": {n: {op: [asdict(s) for s in runs] for op, runs in per.items()}
-                                                     for n, per in samples.items()}}, indent=2))
+                                                     for n, per in samples.items()},
+                                         "serial": serial}, indent=2))
     shutil.rmtree(tmp, ignore_errors=True)
     return 1 if failed or errors else 0
 

@@ -106,10 +106,14 @@ class Gunicorn:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the master, its workers and their reaped children (jobs) so far."""
+        return sum(self.cpu_split())
+
+    def cpu_split(self) -> tuple[float, float]:
+        """CPU seconds of the gunicorn processes themselves, and of the children they reaped (jobs)."""
         if self.proc is None:
-            return 0.0
+            return 0.0, 0.0
         tick = os.sysconf("SC_CLK_TCK")
-        total = 0
+        own = children = 0
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
                 continue
@@ -119,8 +123,9 @@ class Gunicorn:
             except OSError:
                 continue
             if int(fields[2]) == self.proc.pid:  # process group: gunicorn runs in its own session
-                total += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
-        return total / tick
+                own += int(fields[11]) + int(fields[12])  # utime stime
+                children += int(fields[13]) + int(fields[14])  # cutime cstime
+        return own / tick, children / tick
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
