@@ -42,7 +42,7 @@ _WAIT_CHUNK = 1.0
 
 # What a pool container runs: import the worker (and the processes) ahead, wait for in/job.json, run it.
 POOL_SCRIPT = """\
-import importlib, json, os, sys, time
+import ctypes, importlib, json, os, select, sys, time
 indir, outdir, idle = sys.argv[1], sys.argv[2], float(sys.argv[3])
 for name in sys.argv[4:]:
     try:
@@ -50,11 +50,22 @@ for name in sys.argv[4:]:
     except Exception as exc:
         print("preload", name, exc, file=sys.stderr)
 import pywps.worker, pywps.execute
+try:  # inotify (IN_CREATE | IN_MOVED_TO on in/): no busy polling while idle
+    libc = ctypes.CDLL(None, use_errno=True)
+    fd = libc.inotify_init1(0)
+    if fd >= 0 and libc.inotify_add_watch(fd, indir.encode(), 0x100 | 0x80) < 0:
+        fd = -1
+except (OSError, AttributeError):
+    fd = -1
 job, deadline = os.path.join(indir, "job.json"), time.monotonic() + idle
 while not os.path.exists(job):
     if time.monotonic() > deadline:
         sys.exit(0)
-    time.sleep(0.004)
+    if fd >= 0:
+        if select.select([fd], [], [], 1.0)[0]:
+            os.read(fd, 65536)
+    else:
+        time.sleep(0.004)
 with open(job) as handle:
     os.environ["PYWPS_JOB_ID"] = json.load(handle).get("job_id", "")
 sys.exit(pywps.worker.main(["--indir", indir, "--outdir", outdir]))
