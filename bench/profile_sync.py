@@ -1,0 +1,120 @@
+"""Where one synchronous Execute spends its CPU: the server thread and the forked job, in one process.
+
+    python bench/profile_sync.py                 # 100 sequential say_hello Executes, SQLite in a temp dir
+    python bench/profile_sync.py -n 200 --top 30 --identifier add --inputs "a=1;b=2"
+
+Builds the app with ``create_app`` on a temp pywps.cfg (no HTTP, no gunicorn: the Werkzeug test client),
+then reports per request: wall time, the server process's CPU time (request and dispatcher threads) and the
+forked job's CPU time (user / system, minor page faults) from ``getrusage``. ``--job-profile`` profiles
+``run_job`` with cProfile (CPU clock) in each child, ``--server-profile`` the request thread (both add
+their overhead to the CPU figures).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import pstats
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchlib import ROOT, write_cfg
+
+sys.path.insert(0, str(ROOT))
+
+
+def _usage(who: int) -> tuple[float, float, int]:
+    r = resource.getrusage(who)
+    return r.ru_utime, r.ru_stime, r.ru_minflt
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("-n", type=int, default=100, help="sequential Executes to measure")
+    parser.add_argument("--identifier", default="say_hello")
+    parser.add_argument("--inputs", default="name=World", help="DataInputs")
+    parser.add_argument("--top", type=int, default=20, help="functions to list per profile")
+    parser.add_argument("--job-profile", action="store_true", help="cProfile run_job in every job process")
+    parser.add_argument("--server-profile", action="store_true", help="cProfile the request thread")
+    args = parser.parse_args(argv)
+
+    import pywps.worker as worker
+    from pywps.config import load
+    from pywps.processes import example_processes
+    from pywps.service import create_app
+    from pywps.tests import client_for
+
+    directory = Path(tempfile.mkdtemp(prefix="bench-sync-"))
+    profiles = directory / "profiles"
+    profiles.mkdir()
+    original = worker.run_job
+
+    def profiled_run_job(*a, **k):
+        profile = cProfile.Profile(time.process_time)
+        profile.enable()
+        try:
+            return original(*a, **k)
+        finally:
+            profile.disable()
+            profile.dump_stats(profiles / f"{os.getpid()}.prof")
+
+    if args.job_profile:
+        worker.run_job = profiled_run_job
+    cfg = write_cfg(directory / "pywps.cfg", {
+        "server": {"url": "http://127.0.0.1/wps", "outputurl": "http://127.0.0.1/outputs/",
+                   "outputpath": directory / "outputs", "workdir": directory / "work"},
+        "logging": {"database": f"sqlite:///{directory / 'jobs.sqlite'}", "level": "WARNING"},
+    })
+    app = create_app(load([cfg]), example_processes())
+    client = client_for(app)
+    query = (f"/wps?service=WPS&request=Execute&version=1.0.0&identifier={args.identifier}"
+             f"&DataInputs={args.inputs}")
+    body = client.get(query).data
+    if b"ProcessSucceeded" not in body:
+        raise SystemExit(f"Execute did not succeed:\n{body.decode()[:2000]}")
+    for _ in range(5):
+        client.get(query)
+    time.sleep(0.3)
+    for old in profiles.iterdir():
+        old.unlink()
+
+    server_profile = cProfile.Profile(time.thread_time) if args.server_profile else None
+    self0, child0 = _usage(resource.RUSAGE_SELF), _usage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    for _ in range(args.n):
+        if server_profile:
+            server_profile.enable()
+        client.get(query)
+        if server_profile:
+            server_profile.disable()
+    wall = time.perf_counter() - start
+    time.sleep(0.3)  # let the waiter threads reap the last child
+    self1, child1 = _usage(resource.RUSAGE_SELF), _usage(resource.RUSAGE_CHILDREN)
+    app.extensions["pywps"]["dispatcher"].stop()
+
+    n = args.n
+    print(f"{n} sequential {args.identifier} Executes, per request:")
+    print(f"  wall                 {wall * 1000 / n:7.2f} ms")
+    print(f"  server process CPU   {((self1[0] - self0[0]) + (self1[1] - self0[1])) * 1000 / n:7.2f} ms "
+          f"(user {(self1[0] - self0[0]) * 1000 / n:.2f}, system {(self1[1] - self0[1]) * 1000 / n:.2f})")
+    print(f"  job process CPU      {((child1[0] - child0[0]) + (child1[1] - child0[1])) * 1000 / n:7.2f} ms "
+          f"(user {(child1[0] - child0[0]) * 1000 / n:.2f}, system {(child1[1] - child0[1]) * 1000 / n:.2f}, "
+          f"{(child1[2] - child0[2]) / n:.0f} minor page faults)")
+    files = [str(p) for p in profiles.iterdir()]
+    if files:
+        stats = pstats.Stats(*files, stream=sys.stdout)
+        print(f"\nrun_job in the job process (cProfile, CPU clock, {len(files)} jobs, "
+              f"{stats.total_tt * 1000 / len(files):.2f} ms per job incl. profiler overhead):")
+        stats.sort_stats("cumulative").print_stats(args.top)
+    if server_profile:
+        print("\nrequest thread (cProfile, CPU clock):")
+        pstats.Stats(server_profile, stream=sys.stdout).sort_stats("cumulative").print_stats(args.top)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
