@@ -831,16 +831,21 @@ class Container(Processing):
         label = LABEL_JOB if instance is None else f"{LABEL_INSTANCE}={instance}"
         return list(self.client.api.containers(all=True, filters={"label": label}))
 
-    def reap(self, active_job_ids: Iterable[str], live_instances: Iterable[str] | None = None) -> list[str]:
+    def reap(self, active_job_ids: Iterable[str], live_instances: Iterable[str] | None = None,
+             instances: Iterable[str] | None = None) -> list[str]:
         """Remove job containers whose job is not in ``active_job_ids`` (unknown or finished); their ids.
 
         Idle pool containers are removed when they have exited, or when ``live_instances`` is given and
-        the server instance that started them is not in it.
+        the server instance that started them is not in it. ``instances`` limits the sweep to the
+        containers of those server instances (default: every pywps container of the engine).
         """
         active = set(active_job_ids)
         live = None if live_instances is None else {*live_instances, self.instance_id}
+        labels_wanted = [LABEL_INSTANCE] if instances is None else [f"{LABEL_INSTANCE}={i}" for i in instances]
+        summaries = [c for label in labels_wanted
+                     for c in self.client.api.containers(all=True, filters={"label": label})]
         removed = []
-        for summary in self.client.api.containers(all=True, filters={"label": LABEL_INSTANCE}):
+        for summary in summaries:
             labels = summary.get("Labels") or {}
             ended = summary.get("State") in ("exited", "dead")
             if LABEL_POOL in labels:

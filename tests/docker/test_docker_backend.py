@@ -179,7 +179,7 @@ def test_adopt_after_restart_and_reap(make_backend, jobs_root, docker_client):
     second = make_backend()
     second.adopt([handle])
     assert second.poll(handle).state in (RunnerState.RUNNING, RunnerState.PENDING)
-    removed = second.reap({jobdir.job_id})
+    removed = second.reap({jobdir.job_id}, instances=[second.instance_id])
     assert removed == [stray_handle]
     assert second.poll(stray_handle).state == RunnerState.LOST
     status = second.wait(handle, timeout=30)
@@ -306,7 +306,7 @@ def test_reap_removes_orphaned_pool_containers(make_backend, tmp_path, docker_cl
     first._pool.clear()  # the server died without closing its pool
     second = make_backend(workdir=tmp_path / "work")
     second.instance_id = "pytest-other"
-    assert second.reap(set(), live_instances=[]) == idle
+    assert second.reap(set(), live_instances=[], instances=[first.instance_id]) == idle
 
 
 def test_pool_start_is_idempotent(make_backend, tmp_path):
