@@ -271,18 +271,18 @@ def main(argv: list[str] | None = None) -> int:
                     spy = _py_spy(server, args.py_spy, op, args.duration) if server.name == "ours" else None
                     cpu = server.cpu_seconds()
                     sample = load(url, args.duration)
+                    sample.cpu_ms = (server.cpu_seconds() - cpu) * 1000 / max(1, sample.requests)
                     if spy is not None:
                         spy.wait()
-        if args.serial:
-            for op in ops:
-                for server in servers:
-                    serial[names[server.name]][op] = _serial(server, f"{server.url}?{OPERATIONS[op]}", args.serial)
-                    sample.cpu_ms = (server.cpu_seconds() - cpu) * 1000 / max(1, sample.requests)
                     samples[names[server.name]][op].append(sample)
                     print(f"  round {round_no + 1} {names[server.name]:<12} {op:<20} {sample.rps:8.1f} req/s  "
                           f"p50 {sample.p50_ms:7.2f} ms  p99 {sample.p99_ms:7.2f} ms  "
                           f"cpu {sample.cpu_ms:6.2f} ms/req  n={sample.requests} errors={sample.errors}",
                           file=sys.stderr)
+        if args.serial:
+            for op in ops:
+                for server in servers:
+                    serial[names[server.name]][op] = _serial(server, f"{server.url}?{OPERATIONS[op]}", args.serial)
     finally:
         for server in servers:
             server.stop()
