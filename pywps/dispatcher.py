@@ -75,12 +75,18 @@ class Dispatcher:
         self._pid = -1
         self._last_reap = 0.0
         self._config_dict = config.to_dict()
+        self._label_backend()
         self.cleanup_interval = config.getduration("jobs", "cleanup_interval", 3600)
         self._last_cleanup = time.monotonic()
         if hasattr(self.backend, "on_exit"):
             self.backend.on_exit = self._wake.set  # follow a job the moment its runner ends
 
     # -- life cycle ------------------------------------------------------------------------------
+
+    def _label_backend(self) -> None:
+        """Backends that label their runners (containers) use this server instance's id."""
+        if hasattr(self.backend, "instance_id"):
+            self.backend.instance_id = self.instance
 
     def ensure_started(self) -> None:
         """Start the dispatcher thread in this process (again after a fork)."""
@@ -92,6 +98,7 @@ class Dispatcher:
             if self._pid != os.getpid() and self._pid != -1:
                 self.store.after_fork()
                 self.instance = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+                self._label_backend()
             self._pid = os.getpid()
             self.jobs_root.mkdir(parents=True, exist_ok=True)
             self.store.register_instance(self.instance, socket.gethostname(), os.getpid())
@@ -400,6 +407,10 @@ class Dispatcher:
         for job in self.store.stale(self.stale_after):
             if job.owner != self.instance and job.id not in self._sync_ids:
                 self.store.adopt(job.owner or "", self.instance)
+        reap = getattr(self.backend, "reap", None)
+        if reap is not None:  # runners (containers) whose job is unknown or finished
+            live = [j.id for j in self.store.list(status=["accepted", "started", "paused"], limit=100000)]
+            reap(live, live_instances=[i["id"] for i in self.store.instances()], min_age=60)
 
     # -- operator actions ------------------------------------------------------------------------
 

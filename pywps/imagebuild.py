@@ -40,9 +40,8 @@ class ImageBuildError(RuntimeError):
 
 def _client(timeout: int = 900) -> Any:
     """A Docker SDK client with a timeout long enough for builds."""
-    import requests
-
     import docker
+    import requests
 
     try:
         client = docker.from_env(timeout=timeout)

@@ -832,12 +832,14 @@ class Container(Processing):
         return list(self.client.api.containers(all=True, filters={"label": label}))
 
     def reap(self, active_job_ids: Iterable[str], live_instances: Iterable[str] | None = None,
-             instances: Iterable[str] | None = None) -> list[str]:
+             instances: Iterable[str] | None = None, min_age: float = 0) -> list[str]:
         """Remove job containers whose job is not in ``active_job_ids`` (unknown or finished); their ids.
 
         Idle pool containers are removed when they have exited, or when ``live_instances`` is given and
         the server instance that started them is not in it. ``instances`` limits the sweep to the
-        containers of those server instances (default: every pywps container of the engine).
+        containers of those server instances (default: every pywps container of the engine). Containers
+        younger than ``min_age`` seconds are left alone (their job may have been claimed since the caller
+        read ``active_job_ids``).
         """
         active = set(active_job_ids)
         live = None if live_instances is None else {*live_instances, self.instance_id}
@@ -846,6 +848,8 @@ class Container(Processing):
                      for c in self.client.api.containers(all=True, filters={"label": label})]
         removed = []
         for summary in summaries:
+            if min_age and time.time() - float(summary.get("Created") or 0) < min_age:
+                continue
             labels = summary.get("Labels") or {}
             ended = summary.get("State") in ("exited", "dead")
             if LABEL_POOL in labels:
