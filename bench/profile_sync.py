@@ -19,12 +19,28 @@ import pstats
 import resource
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 from benchlib import ROOT, write_cfg
 
 sys.path.insert(0, str(ROOT))
+
+
+def _thread_cpu() -> dict[str, float]:
+    """CPU seconds of each live thread of this process, by thread name (from /proc/self/task)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    result: dict[str, float] = {}
+    for thread in threading.enumerate():
+        try:
+            with open(f"/proc/self/task/{thread.native_id}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        name = "request thread (main)" if thread is threading.main_thread() else thread.name
+        result[name] = result.get(name, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+    return result
 
 
 def _usage(who: int) -> tuple[float, float, int]:
@@ -84,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 
     server_profile = cProfile.Profile(time.thread_time) if args.server_profile else None
     self0, child0 = _usage(resource.RUSAGE_SELF), _usage(resource.RUSAGE_CHILDREN)
+    threads0 = _thread_cpu()
     start = time.perf_counter()
     for _ in range(args.n):
         if server_profile:
@@ -94,6 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.perf_counter() - start
     time.sleep(0.3)  # let the waiter threads reap the last child
     self1, child1 = _usage(resource.RUSAGE_SELF), _usage(resource.RUSAGE_CHILDREN)
+    threads1 = _thread_cpu()
     app.extensions["pywps"]["dispatcher"].stop()
 
     n = args.n
@@ -101,6 +119,14 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  wall                 {wall * 1000 / n:7.2f} ms")
     print(f"  server process CPU   {((self1[0] - self0[0]) + (self1[1] - self0[1])) * 1000 / n:7.2f} ms "
           f"(user {(self1[0] - self0[0]) * 1000 / n:.2f}, system {(self1[1] - self0[1]) * 1000 / n:.2f})")
+    accounted = 0.0
+    for name, seconds in sorted(threads1.items()):
+        if name in threads0:
+            used = seconds - threads0[name]
+            accounted += used
+            print(f"    {name:<28} {used * 1000 / n:7.2f} ms")
+    server_cpu = (self1[0] - self0[0]) + (self1[1] - self0[1])
+    print(f"    {'ended threads (job waiters)':<28} {(server_cpu - accounted) * 1000 / n:7.2f} ms")
     print(f"  job process CPU      {((child1[0] - child0[0]) + (child1[1] - child0[1])) * 1000 / n:7.2f} ms "
           f"(user {(child1[0] - child0[0]) * 1000 / n:.2f}, system {(child1[1] - child0[1]) * 1000 / n:.2f}, "
           f"{(child1[2] - child0[2]) / n:.0f} minor page faults)")
