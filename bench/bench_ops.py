@@ -315,8 +315,9 @@ def main(argv: list[str] | None = None) -> int:
         else:
             row += " |"
         print(row)
-    print("\nratio req/s: of the medians over rounds; per round: this server / PyWPS 4.8.1 in each round; "
-          "ratio CPU/req: PyWPS 4.8.1's server CPU time per request / this server's")
+    if len(samples) == 2:
+        print("\nratio req/s: of the medians over rounds; per round: this server / PyWPS 4.8.1 in each round; "
+              "ratio CPU/req: PyWPS 4.8.1's server CPU time per request / this server's")
     if args.serial:
         print(f"\none request at a time ({args.serial} per operation and server):\n")
         print("| operation | server | mean ms | p50 ms | CPU ms/req in server processes | in job processes |")
