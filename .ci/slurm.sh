@@ -119,34 +119,34 @@ alive() {  # alive PIDFILE NAME
     [ "$(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo Z)" != "Z" ]
 }
 
-munge_pid() { pgrep -x -u munge munged 2>/dev/null | head -n1 || true; }
+# live (not zombie: PID 1 here may not reap daemons' intermediate processes) processes named $@
+live_pids() {
+    ps -eo pid=,stat=,comm= | awk -v names=" $* " '$2 !~ /^Z/ && index(names, " " $3 " ") {print $1}'
+}
+
+munge_pid() { live_pids munged | head -n1; }
 
 node_idle() {
     [ -f "$CONF" ] || return 1
     local state
-    state="$(timeout 5 sinfo -h -n "$HOST" -o %T 2>/dev/null | head -n1 || true)"
+    state="$(timeout 3 sinfo -h -n "$HOST" -o %T 2>/dev/null | head -n1 || true)"
     case "$state" in idle|mixed|allocated|completing) return 0 ;; *) return 1 ;; esac
 }
 
+daemon_pids() { live_pids slurmctld slurmd munged; }
+
 stop_daemons() {
-    local pids=() pid
-    for entry in /run/slurmd.pid:slurmd /run/slurmctld.pid:slurmctld; do
-        if alive "${entry%%:*}" "${entry##*:}"; then
-            pids+=("$(cat "${entry%%:*}")")
-        fi
-    done
-    pid="$(munge_pid)"
-    [ -n "$pid" ] && pids+=("$pid")
+    local pids=() p
+    for p in $(daemon_pids); do pids+=("$p"); done
     if [ ${#pids[@]} -gt 0 ]; then
         kill -TERM "${pids[@]}" 2>/dev/null || true
-        for _ in $(seq 100); do
-            local any=0
-            for p in "${pids[@]}"; do
-                [ -d "/proc/$p" ] && [ "$(awk '/^State:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo Z)" != Z ] && any=1
-            done
-            [ $any -eq 0 ] && break
+        local deadline=$((SECONDS + 10))
+        while [ $SECONDS -lt $deadline ]; do
+            [ -z "$(daemon_pids)" ] && break
             sleep 0.1
         done
+        # a daemon stuck (e.g. slurmd waiting for a munged that is gone) is killed
+        for p in $(daemon_pids); do kill -KILL "$p" 2>/dev/null || true; done
     fi
     # slurmctld runs as slurm and cannot remove its own pid file under /run
     rm -f /run/slurmd.pid /run/slurmctld.pid
@@ -162,8 +162,9 @@ start() {
         log "already up"
         return 0
     fi
-    if [ $changed -eq 1 ]; then
-        log "configuration written, (re)starting"
+    # anything missing (a munged that died leaves slurmd unable to register): restart all of them
+    if [ -n "$(daemon_pids)" ]; then
+        [ $changed -eq 1 ] && log "configuration written, restarting" || log "not fully up, restarting"
         stop_daemons
     fi
     mkdir -p /run/munge /var/spool/slurmctld /var/spool/slurmd /var/log/slurm
@@ -171,12 +172,15 @@ start() {
     chown slurm:slurm /var/spool/slurmctld /var/log/slurm
     [ -f /etc/munge/munge.key ] || { /usr/sbin/mungekey --create 2>/dev/null || true; }
     chown munge:munge /etc/munge/munge.key 2>/dev/null || true
-    if [ -z "$(munge_pid)" ]; then
-        runuser -u munge -- /usr/sbin/munged --force
-    fi
-    alive /run/slurmctld.pid slurmctld || { rm -f /run/slurmctld.pid; /usr/sbin/slurmctld; }
-    alive /run/slurmd.pid slurmd || { rm -f /run/slurmd.pid; /usr/sbin/slurmd; }
-    for _ in $(seq 150); do
+    runuser -u munge -- /usr/sbin/munged --force
+    for _ in $(seq 50); do
+        [ -S /run/munge/munge.socket.2 ] && break
+        sleep 0.1
+    done
+    /usr/sbin/slurmctld
+    /usr/sbin/slurmd
+    local deadline=$((SECONDS + 60))
+    while [ $SECONDS -lt $deadline ]; do
         if node_idle; then
             log "up: $(sinfo -h -o '%P %a %l %D %T %N' | tr '\n' ';')"
             return 0
@@ -184,7 +188,7 @@ start() {
         sleep 0.2
     done
     # a node left DOWN/DRAIN by an earlier run: return it to service once
-    scontrol update NodeName="$HOST" State=RESUME 2>/dev/null || true
+    timeout 10 scontrol update NodeName="$HOST" State=RESUME 2>/dev/null || true
     for _ in $(seq 50); do
         node_idle && { log "up after resume"; return 0; }
         sleep 0.2
