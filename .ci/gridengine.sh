@@ -50,27 +50,29 @@ alive() {  # alive PIDFILE NAME
     [ "$(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo Z)" != "Z" ]
 }
 
-qmaster_pid() { pgrep -x sge_qmaster 2>/dev/null | head -n1 || true; }
-execd_pid() { pgrep -x sge_execd 2>/dev/null | head -n1 || true; }
+# live (not zombie: PID 1 here may not reap daemons' intermediate processes) processes named $1
+live_pid() { ps -eo pid=,stat=,comm= | awk -v name="$1" '$2 !~ /^Z/ && $3 == name {print $1; exit}'; }
+qmaster_pid() { live_pid sge_qmaster; }
+execd_pid() { live_pid sge_execd; }
 
 host_up() {
-    # the exec host reports a load (not "-") once sge_execd has registered
-    timeout 10 qhost -h "$HOST" 2>/dev/null | awk -v h="$HOST" '$1 == h && $4 != "-" {found=1} END {exit !found}'
+    # the queue instance on this host has no state flags (u = execd unknown, d = disabled, E = error)
+    timeout 10 qstat -f -q all.q 2>/dev/null \
+        | awk -v q="all.q@$HOST" '$1 == q && $6 !~ /[udEa]/ {found=1} END {exit !found}'
 }
 
 configure() {
     local tmp
     tmp="$(mktemp -d)"
-    qconf -sh 2>/dev/null | grep -qx "$HOST" || qconf -ah "$HOST" >/dev/null
-    qconf -ss 2>/dev/null | grep -qx "$HOST" || qconf -as "$HOST" >/dev/null
+    qconf -sh 2>/dev/null | grep -qx "$HOST" || qconf -ah "$HOST" >/dev/null 2>&1
+    qconf -ss 2>/dev/null | grep -qx "$HOST" || qconf -as "$HOST" >/dev/null 2>&1
     if ! qconf -sel 2>/dev/null | grep -qx "$HOST"; then
         printf 'hostname %s\nload_scaling NONE\ncomplex_values NONE\nuser_lists NONE\nxuser_lists NONE\n' \
             "$HOST" >"$tmp/exechost"
         printf 'projects NONE\nxprojects NONE\nusage_scaling NONE\nreport_variables NONE\n' >>"$tmp/exechost"
-        qconf -Ae "$tmp/exechost" >/dev/null
+        qconf -Ae "$tmp/exechost" >/dev/null 2>&1
     fi
     if ! qconf -sql 2>/dev/null | grep -qx all.q; then
-        qconf -sq 2>/dev/null >/dev/null || true
         cat >"$tmp/all.q" <<EOF
 qname                 all.q
 hostlist              $HOST
@@ -123,7 +125,7 @@ h_rss                 INFINITY
 s_vmem                INFINITY
 h_vmem                INFINITY
 EOF
-        qconf -Aq "$tmp/all.q" >/dev/null
+        qconf -Aq "$tmp/all.q" >/dev/null 2>&1
     fi
     # root may submit (Debian's min_uid is 1000); qconf -Mconf wants a file literally named "global"
     qconf -sconf global | sed 's/^min_uid .*/min_uid 0/; s/^min_gid .*/min_gid 0/' >"$tmp/global"
@@ -171,7 +173,10 @@ stop() {
     kill -TERM "${pids[@]}" 2>/dev/null || true
     for _ in $(seq 200); do
         local any=0
-        for p in "${pids[@]}"; do [ -d "/proc/$p" ] && any=1; done
+        for p in "${pids[@]}"; do
+            [ -d "/proc/$p" ] && [ "$(awk '/^State:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo Z)" != Z ] \
+                && any=1
+        done
         [ $any -eq 0 ] && break
         sleep 0.1
     done
