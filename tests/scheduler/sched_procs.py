@@ -64,3 +64,25 @@ class Sleeper(Process):
             time.sleep(min(1.0, max(0.0, end - time.monotonic())))
         response.outputs["out"].data = "awake"
         return response
+
+
+class Hog(Process):
+    """Allocates ``megabytes`` of memory and holds it for a moment."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            self._handler, identifier="hog", title="Hog",
+            inputs=[LiteralInput("megabytes", "MiB", data_type="integer")],
+            outputs=[LiteralOutput("out", "Done", data_type="string")],
+            store_supported=True, status_supported=True,
+        )
+
+    @staticmethod
+    def _handler(request, response):
+        size = int(request.inputs["megabytes"][0].data) * 1024 * 1024
+        block = bytearray(size)
+        for i in range(0, size, 4096):
+            block[i] = 1
+        time.sleep(2)
+        response.outputs["out"].data = f"held {len(block)} bytes"
+        return response

@@ -143,6 +143,15 @@ def test_job_over_its_cluster_time_limit(make_backend, make_job):
     assert "TIME LIMIT" in (jobdir.outdir / BATCH_LOG).read_text()
 
 
+def test_job_over_its_memory_limit(make_backend, make_job):
+    backend = make_backend(scheduler_memory="100mb")           # cgroup memory limit on the node
+    jobdir = make_job("Hog", "hog", {"megabytes": "400"})
+    final = backend.wait(start(backend, jobdir), timeout=120)
+    assert final.state == RunnerState.EXITED, final
+    assert final.message == "out of memory on the cluster (memory limit 100M)", final
+    assert jobdir.read_result() is None
+
+
 def test_ten_concurrent_jobs_all_finish_polled_in_one_query(make_backend, make_job):
     backend = make_backend()
     queries: list[int] = []
