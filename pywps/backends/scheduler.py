@@ -542,7 +542,7 @@ class Scheduler(Processing):
     def poll_many(self, handles: list[str]) -> dict[str, RunnerStatus]:
         parsed = {h: self.parse_handle(h) for h in handles}
         ours = [h for h, (kind, _, _) in parsed.items() if kind == self.submitter.kind]
-        states = self._query(sorted({parsed[h][1] for h in ours})) if ours else {}
+        states = self._query({parsed[h][1]: parsed[h][2] for h in ours}) if ours else {}
         answer: dict[str, RunnerStatus] = {}
         for handle, (kind, batch_id, jobdir) in parsed.items():
             if kind != self.submitter.kind:
@@ -553,15 +553,24 @@ class Scheduler(Processing):
                                           reachable=states is not None)
         return answer
 
-    def _query(self, batch_ids: list[str]) -> dict[str, BatchState] | None:
-        """Ask the scheduler, at most once per ``query_interval``; in between, answer from what it said."""
+    def _query(self, jobdirs: dict[str, Path]) -> dict[str, BatchState] | None:
+        """Ask the scheduler about ``{batch_id: jobdir}``, at most once per ``query_interval``.
+
+        In between, answer from what it said last; but ask sooner (at most every 0.2 s) once a job it
+        called running has written its result, so the end is noticed without waiting for the interval.
+        """
         with self._lock:
-            known = {b: self._seen[b] for b in batch_ids if b in self._seen}
+            known = {b: self._seen[b] for b in jobdirs if b in self._seen}
             done = {b: state for b, state in known.items() if state.ended}    # final: never asked again
-            ask = [b for b in batch_ids if b not in done]
-            if not ask or (time.monotonic() - self._last_query < self.options.query_interval
-                           and all(b in known for b in ask)):
+            ask = sorted(b for b in jobdirs if b not in done)
+            if not ask:
                 return known
+            since = time.monotonic() - self._last_query
+            cached = since < self.options.query_interval and all(b in known for b in ask)
+        if cached and since >= min(0.2, self.options.query_interval):
+            cached = not any((jobdirs[b] / "out" / "result.json").exists() for b in ask)
+        if cached:
+            return known
         states = self.submitter.query(ask)
         if states is None:
             return None

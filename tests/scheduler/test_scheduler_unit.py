@@ -7,6 +7,7 @@ answer) are fed through a Submitter that replays what a scheduler said.
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -180,6 +181,20 @@ def test_queries_are_rate_limited(tmp_path):
     assert submitter.asked == [["1", "2"]]                    # one query for both, then the cached answer
     backend.cancel(handles[0])                                 # a cancel makes the next poll ask again
     backend.poll_many(handles)
+    assert len(submitter.asked) == 2
+
+
+def test_a_written_result_is_noticed_before_the_interval(tmp_path):
+    backend = Scheduler(make_config(tmp_path, scheduler_query_interval="60"))
+    backend.submitter = submitter = Replay(backend.options)
+    (tmp_path / "out").mkdir()
+    submitter.states = {"1": BatchState("RUNNING")}
+    handle = f"slurm:1:{tmp_path}"
+    assert backend.poll(handle).state == RunnerState.RUNNING
+    (tmp_path / "out" / "result.json").write_text('{"outputs": [], "exception": null}')
+    submitter.states = {"1": BatchState("COMPLETED")}
+    time.sleep(0.25)
+    assert backend.poll(handle).state == RunnerState.EXITED
     assert len(submitter.asked) == 2
 
 
