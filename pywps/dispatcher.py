@@ -74,6 +74,8 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
         self._pid = -1
         self._last_reap = 0.0
+        self._last_beat = 0.0
+        self.heartbeat = config.getduration("jobs", "heartbeat", 2)
         self._config_dict = config.to_dict()
         self._label_backend()
         self.cleanup_interval = config.getduration("jobs", "cleanup_interval", 3600)
@@ -126,10 +128,13 @@ class Dispatcher:
             self._wake.clear()
 
     def tick(self) -> None:
-        """One round: heartbeat, follow own jobs, adopt orphans, start queued jobs."""
-        self.store.beat_instance(self.instance)
-        self._follow_running()
+        """One round: follow own jobs, start queued jobs; heartbeats, orphans and cleanup on their own periods."""
         now = time.monotonic()
+        beat = now - self._last_beat >= self.heartbeat
+        if beat:
+            self._last_beat = now
+            self.store.beat_instance(self.instance)
+        self._follow_running(beat)
         if now - self._last_reap > min(5.0, self.stale_after / 2):
             self._last_reap = now
             self._reap_dead_instances()
@@ -264,6 +269,8 @@ class Dispatcher:
     # -- following jobs --------------------------------------------------------------------------
 
     def _start_queued(self) -> None:
+        if not self.store.count(["accepted"]):  # a read, before any write transaction
+            return
         while not self._stop.is_set():
             job = self.store.claim_next(self.instance, self.backend.name, self.parallel)
             if job is None:
@@ -274,13 +281,14 @@ class Dispatcher:
                 self._progress(job, process, 0, "Process started")
             self._start_runner(job, jobdir)
 
-    def _follow_running(self) -> None:
+    def _follow_running(self, beat: bool = True) -> None:
         with self._lock:
             skip = set(self._sync_ids)
         jobs = [j for j in self.store.running(owner=self.instance) if j.id not in skip]
         if not jobs:
             return
-        self.store.heartbeat(self.instance, [j.id for j in jobs])
+        if beat:
+            self.store.heartbeat(self.instance, [j.id for j in jobs])
         with_handle = [j for j in jobs if j.handle]
         statuses = self.backend.poll_many([j.handle for j in with_handle]) if with_handle else {}
         for job in with_handle:

@@ -93,7 +93,7 @@ def _client_message(exc: BaseException, debug: bool = False) -> str:
     return "Process error: " + _SAFE_MESSAGE.sub("", text)[:300]
 
 
-def run_job(jobdir: JobDir, process: Any | None = None) -> int:
+def run_job(jobdir: JobDir, process: Any | None = None, config_loaded: bool = False) -> int:
     """Run the job in ``jobdir``; return 0 on success, 1 on failure. Never raises."""
     pid = os.getpid()
     state = {"percent": 0, "message": "Process started"}
@@ -115,7 +115,7 @@ def run_job(jobdir: JobDir, process: Any | None = None) -> int:
 
     try:
         job = jobdir.read_job()
-        if job.get("config"):
+        if job.get("config") and not config_loaded:
             from pywps.config import Config
             from pywps.configuration import set_config
 
