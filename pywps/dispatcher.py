@@ -70,6 +70,7 @@ class Dispatcher:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._sync_ids: set[str] = set()
+        self._sync_handles: set[str] = set()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid = -1
@@ -81,9 +82,16 @@ class Dispatcher:
         self.cleanup_interval = config.getduration("jobs", "cleanup_interval", 3600)
         self._last_cleanup = time.monotonic()
         if hasattr(self.backend, "on_exit"):
-            self.backend.on_exit = self._wake.set  # follow a job the moment its runner ends
+            self.backend.on_exit = self._runner_ended  # follow a job the moment its runner ends
 
     # -- life cycle ------------------------------------------------------------------------------
+
+    def _runner_ended(self, handle: str) -> None:
+        """Wake the dispatcher for an async job's runner; a sync request finalizes its own job."""
+        with self._lock:
+            if handle in self._sync_handles:
+                return
+        self._wake.set()
 
     def _label_backend(self) -> None:
         """Backends that label their runners (containers) use this server instance's id."""
@@ -233,6 +241,8 @@ class Dispatcher:
             handle = self._start_runner(job, jobdir, record=False)
             if handle is None:
                 return self._outcome(job.id)
+            with self._lock:
+                self._sync_handles.add(handle)
             status = self.backend.wait(handle, self.sync_timeout)
             if status.state not in (RunnerState.EXITED, RunnerState.LOST):
                 self.backend.cancel(handle)
@@ -243,7 +253,7 @@ class Dispatcher:
         finally:
             with self._lock:
                 self._sync_ids.discard(job.id)
-            self._wake.set()
+                self._sync_handles.discard(job.handle or "")
 
     def _outcome(self, job_id: str) -> Outcome:
         """The outcome of a job that ended before it could run, from the store."""
@@ -359,7 +369,8 @@ class Dispatcher:
             current = self.store.get(job.id)
             document = (current.response if current else None) or document
         self._cleanup_runner(job)
-        self._wake.set()
+        if job.is_async:
+            self._wake.set()  # its slot is free: start the next queued job now (sync: the next tick does)
         return Outcome(job, outputs, exc, document)
 
     def _cleanup_runner(self, job: JobRecord) -> None:

@@ -47,7 +47,7 @@ class MultiProcessing(Processing):
         super().__init__(config)
         self._exits: dict[int, int] = {}
         self._ended: dict[int, threading.Event] = {}
-        self.on_exit: Callable[[], None] | None = None
+        self.on_exit: Callable[[str], None] | None = None  # called with the handle of an ended child
         self._lock = threading.Lock()
         self._limits = {
             resource.RLIMIT_AS: config.getsize("processing", "max_memory", 0),
@@ -85,10 +85,12 @@ class MultiProcessing(Processing):
         ended = threading.Event()
         with self._lock:
             self._ended[pid] = ended
-        threading.Thread(target=self._wait_child, args=(pid, ended), name=f"pywps-wait-{pid}", daemon=True).start()
-        return f"{_HOST}:{pid}:{started}"
+        handle = f"{_HOST}:{pid}:{started}"
+        threading.Thread(target=self._wait_child, args=(pid, handle, ended), name=f"pywps-wait-{pid}",
+                         daemon=True).start()
+        return handle
 
-    def _wait_child(self, pid: int, ended: threading.Event) -> None:
+    def _wait_child(self, pid: int, handle: str, ended: threading.Event) -> None:
         """Reap our child as soon as it ends (no zombie, no polling delay) and tell the dispatcher."""
         try:
             _, status = os.waitpid(pid, 0)
@@ -103,7 +105,7 @@ class MultiProcessing(Processing):
                 self._exits.pop(next(iter(self._exits)))
         ended.set()
         if self.on_exit is not None:
-            self.on_exit()
+            self.on_exit(handle)
 
     @staticmethod
     def _parse(handle: str) -> tuple[str, int, str]:
