@@ -228,6 +228,12 @@ class Dispatcher:
 
     def execute_sync(self, process: Any, request: ExecuteRequest) -> Outcome:
         """Run a job now, in its own runner, and wait for it; ServerBusy when no slot is free."""
+        if not getattr(self.backend, "accepts_sync", True):
+            from pywps.exceptions import OptionNotSupported
+
+            raise OptionNotSupported(
+                f"mode {self.backend.name!r} runs jobs asynchronously only: "
+                "use storeExecuteResponse=true&status=true", locator="storeExecuteResponse")
         self.ensure_started()
         job, jobdir = self.prepare(process, request, is_async=False)
         job.owner = self.instance

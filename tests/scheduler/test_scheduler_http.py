@@ -95,6 +95,9 @@ def test_sync_execute_refused_when_configured(sclient):
     client = sclient(scheduler_sync="refuse")
     resp = execute(client, "say_hello", "name=sync", asynchronous=False)
     validate(resp.get_data())
+    assert resp.status_code == 501
+    assert resp.xpath("//ows:Exception/@exceptionCode") == ["OptionNotSupported"]
+    assert resp.xpath("//ows:Exception/@locator") == ["storeExecuteResponse"]
     assert "storeExecuteResponse=true" in resp.get_data(as_text=True)
     ok = follow(client, execute(client, "say_hello", "name=async"), "ProcessSucceeded")
     assert ok.xpath_text("//wps:Output/wps:Data/wps:LiteralData") == "Hello async"
