@@ -456,23 +456,24 @@ class Dispatcher:
         return job
 
     def pause(self, job_id: str) -> JobRecord:
-        job = self._job(job_id)
-        if job.status != JobStatus.STARTED or not job.handle:
-            raise NoApplicableCode(f"job {job_id} is {job.status.value}, not running", code=400)
-        self.backend.pause(job.handle)
-        process = self.processes.get(job.process)
-        if process is not None:
-            self._progress(job, process, job.percent or 0, "Process paused", JobStatus.PAUSED)
-        return self.store.get(job.id) or job
+        """Suspend a running job (backends that can: multiprocessing, docker)."""
+        return self._suspend_or_resume(job_id, JobStatus.STARTED, self.backend.pause, "Process paused",
+                                       JobStatus.PAUSED)
 
     def resume(self, job_id: str) -> JobRecord:
+        """Let a paused job run on."""
+        return self._suspend_or_resume(job_id, JobStatus.PAUSED, self.backend.resume, "Process resumed",
+                                       JobStatus.STARTED)
+
+    def _suspend_or_resume(self, job_id: str, expected: JobStatus, act, message: str,
+                           new_status: JobStatus) -> JobRecord:
         job = self._job(job_id)
-        if job.status != JobStatus.PAUSED or not job.handle:
-            raise NoApplicableCode(f"job {job_id} is {job.status.value}, not paused", code=400)
-        self.backend.resume(job.handle)
+        if job.status != expected or not job.handle:
+            raise NoApplicableCode(f"job {job_id} is {job.status.value}, not {expected.value}", code=400)
+        act(job.handle)
         process = self.processes.get(job.process)
         if process is not None:
-            self._progress(job, process, job.percent or 0, "Process resumed")
+            self._progress(job, process, job.percent or 0, message, new_status)
         return self.store.get(job.id) or job
 
     def _job(self, job_id: str) -> JobRecord:

@@ -557,7 +557,17 @@ class BasicBoundingBox:
 
     def bbox_values(self) -> list[float]:
         """The corners as one flat list of floats."""
-        return parse_bbox_values(self.data)  # type: ignore[attr-defined]
+        return parse_bbox_values(self.data)
+
+    @property
+    def data(self) -> list[float] | None:
+        """The corners as ``[minx, miny, maxx, maxy]`` (or six numbers in 3D)."""
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._data = parse_bbox_values(value) if value is not None else None
+        self._set_source("data")  # type: ignore[attr-defined]
 
 
 def parse_bbox_values(value: Any) -> list[float]:

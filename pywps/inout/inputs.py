@@ -16,7 +16,6 @@ from pywps.inout.basic import (
     IOHandler,
     literal_validator,
     normalise_allowed_values,
-    parse_bbox_values,
 )
 from pywps.inout.formats import Format
 from pywps.inout.literaltypes import (
@@ -205,16 +204,6 @@ class BoundingBoxInput(BasicIO, BasicBoundingBox, IOHandler):
         self.default_type = default_type
         if default is not None:
             self.data = default
-
-    @property
-    def data(self) -> list[float] | None:
-        """The corners as ``[minx, miny, maxx, maxy]`` (or six numbers in 3D)."""
-        return self._data
-
-    @data.setter
-    def data(self, value: Any) -> None:
-        self._data = parse_bbox_values(value) if value is not None else None
-        self._set_source("data")
 
     @property
     def json(self) -> dict[str, Any]:

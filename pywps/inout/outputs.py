@@ -19,7 +19,6 @@ from pywps.inout.basic import (
     BasicIO,
     BasicLiteral,
     IOHandler,
-    parse_bbox_values,
 )
 from pywps.inout.formats import FORMATS, Format
 from pywps.inout.literaltypes import to_text
@@ -146,16 +145,6 @@ class BoundingBoxOutput(BasicIO, BasicBoundingBox, IOHandler):
         IOHandler.__init__(self, workdir=workdir, mode=mode)
         self._init_bbox(crss, dimensions)
         self.as_reference = bool(as_reference)
-
-    @property
-    def data(self) -> list[float] | None:
-        """The corners as ``[minx, miny, maxx, maxy]`` (or six numbers in 3D)."""
-        return self._data
-
-    @data.setter
-    def data(self, value: Any) -> None:
-        self._data = parse_bbox_values(value) if value is not None else None
-        self._set_source("data")
 
     @property
     def json(self) -> dict[str, Any]:
