@@ -1,6 +1,6 @@
 """Installable with ``pip install -e .``; console script ``pywps``."""
 
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 setup(
     name="pywps",
@@ -11,7 +11,7 @@ setup(
     long_description_content_type="text/markdown",
     license="MIT",
     python_requires=">=3.10",
-    packages=find_packages(include=["pywps", "pywps.*"]),
+    packages=find_namespace_packages(include=["pywps", "pywps.*"]),
     include_package_data=True,
     package_data={"pywps": ["schemas/**/*", "schemas/*", "processes/*.json", "templates/*"]},
     install_requires=[
