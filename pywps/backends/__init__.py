@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-import contextlib
+import importlib
 
-from pywps.backends.base import Processing, RunnerState, RunnerStatus, backend_class, register
+from pywps.backends.base import UNAVAILABLE, Processing, RunnerState, RunnerStatus, backend_class, register
 
 for _module in ("multiprocessing", "docker", "scheduler"):
-    with contextlib.suppress(ImportError):
-        __import__(f"pywps.backends.{_module}")
+    try:
+        importlib.import_module(f"pywps.backends.{_module}")
+    except ImportError as _exc:  # an optional dependency is missing: say so when the mode is chosen
+        UNAVAILABLE[_module] = str(_exc)
 
 __all__ = ["Processing", "RunnerState", "RunnerStatus", "backend_class", "register"]

@@ -88,6 +88,7 @@ class Processing(ABC):
 
 
 _REGISTRY: dict[str, type[Processing]] = {}
+UNAVAILABLE: dict[str, str] = {}  # built-in backends whose optional dependency is missing, and why
 
 
 def register(cls: type[Processing]) -> type[Processing]:
@@ -104,5 +105,9 @@ def backend_class(mode: str) -> type[Processing]:
     try:
         return _REGISTRY[mode]
     except KeyError:
+        if mode in UNAVAILABLE:
+            raise ConfigurationError(
+                f"[processing] mode = {mode!r} cannot be used: {UNAVAILABLE[mode]} "
+                f"(pip install 'pywps[{mode}]')") from None
         known = ", ".join(sorted(_REGISTRY))
         raise ConfigurationError(f"[processing] mode = {mode!r} is unknown; choose one of: {known}") from None

@@ -1,0 +1,80 @@
+"""Configuration: PyWPS 4 keys, environment overrides, clear errors naming file, section and key."""
+
+from __future__ import annotations
+
+import pytest
+
+from pywps.config import Config, load, parse_duration, parse_size
+from pywps.exceptions import ConfigurationError
+
+
+def write(tmp_path, text: str):
+    path = tmp_path / "pywps.cfg"
+    path.write_text(text)
+    return path
+
+
+def test_pywps4_keys_and_sizes(tmp_path):
+    config = load([write(tmp_path, "[server]\nmaxsingleinputsize = 2mb\nparallelprocesses = 4\n"
+                                   "[processing]\nmode = default\n")])
+    assert config.getsize("server", "maxsingleinputsize") == 2 * 1024 ** 2
+    assert config.getint("server", "parallelprocesses") == 4
+    assert config.mode == "multiprocessing"
+    assert config.database.startswith("sqlite:///")
+
+
+def test_environment_overrides_file(tmp_path):
+    path = write(tmp_path, "[server]\nurl = http://file/wps\n")
+    config = Config([path], environ={"PYWPS_SERVER_URL": "http://env/wps",
+                                     "PYWPS_METADATA_MAIN_PROVIDER_NAME": "Env Org"})
+    assert config.url == "http://env/wps"
+    assert config.getstr("metadata:main", "provider_name") == "Env Org"
+    assert "PYWPS_SERVER_URL" in config.origin("server", "url")
+
+
+def test_bad_value_names_file_section_and_key(tmp_path):
+    path = write(tmp_path, "[server]\nmaxrequestsize = lots\n")
+    with pytest.raises(ConfigurationError) as info:
+        load([path])
+    message = str(info.value)
+    assert str(path) in message and "[server] maxrequestsize" in message and "lots" in message
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigurationError, match="does not exist"):
+        load([tmp_path / "nope.cfg"])
+
+
+def test_unknown_mode_is_a_clear_error_at_start(tmp_path):
+    from pywps.service import create_app
+
+    config = load([write(tmp_path, f"[server]\nworkdir = {tmp_path}/w\noutputpath = {tmp_path}/o\n"
+                                   "[processing]\nmode = teleport\n")])
+    with pytest.raises(ConfigurationError, match="teleport"):
+        create_app(config, [])
+
+
+def test_round_trip_for_jobs(tmp_path):
+    config = load([write(tmp_path, "[server]\nurl = http://x/wps\n[custom]\nkey = value\n")])
+    again = Config.from_dict(config.to_dict())
+    assert again.url == "http://x/wps" and again.getstr("custom", "key") == "value"
+
+
+@pytest.mark.parametrize("text, size", [("0", 0), ("512", 512), ("3kb", 3072), ("1.5mb", 1572864), ("1GB", 1 << 30)])
+def test_parse_size(text, size):
+    assert parse_size(text) == size
+
+
+def test_parse_duration():
+    assert parse_duration("7d") == 7 * 86400 and parse_duration("30") == 30 and parse_duration("5m") == 300
+    with pytest.raises(ValueError):
+        parse_duration("soon")
+
+
+def test_get_config_value_facade(tmp_path):
+    from pywps import configuration
+
+    configuration.load_configuration(str(write(tmp_path, "[server]\noutputpath = /data/out\n")))
+    assert configuration.get_config_value("server", "outputpath") == "/data/out"
+    assert configuration.get_config_value("nosuch", "key") == ""
+    assert configuration.CONFIG.get("server", "outputpath") == "/data/out"
