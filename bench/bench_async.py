@@ -28,6 +28,7 @@ import http.client
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -141,6 +142,8 @@ def run(kind: str, args: argparse.Namespace, pg_url: str | None) -> Result:
         if store is not None:
             store.dispose()
         drop()
+        if not args.keep:
+            shutil.rmtree(directory, ignore_errors=True)
     return result
 
 
@@ -240,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--databases", default="sqlite,postgresql", help="which of sqlite,postgresql to run")
     parser.add_argument("--timeout", type=float, default=900, help="seconds to wait for every job to end")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--keep", action="store_true", help="keep the temp directories (server logs, job dirs)")
     args = parser.parse_args(argv)
 
     kinds = [k for k in args.databases.split(",") if k]
