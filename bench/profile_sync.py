@@ -17,6 +17,7 @@ import cProfile
 import os
 import pstats
 import resource
+import shutil
 import sys
 import tempfile
 import threading
@@ -139,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     if server_profile:
         print("\nrequest thread (cProfile, CPU clock):")
         pstats.Stats(server_profile, stream=sys.stdout).sort_stats("cumulative").print_stats(args.top)
+    shutil.rmtree(directory, ignore_errors=True)
     return 0
 
 
