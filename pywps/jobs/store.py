@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import builtins
 import fcntl
+import functools
 import logging
 import os
 import threading
@@ -100,18 +101,26 @@ def _row(job: JobRecord) -> dict[str, Any]:
     }
 
 
-def _insert_below(conn: sa.Connection, values: dict[str, Any], statuses: Iterable[str], limit: int) -> bool:
-    """Insert a job only while fewer than ``limit`` jobs are in ``statuses``, in one statement.
+@functools.lru_cache(maxsize=256)
+def _transition_statement(new: JobStatus, columns: tuple[str, ...]) -> sa.Update:
+    """``UPDATE … WHERE id = :_id AND status IN (sources of new)``, built once per status and column set.
 
-    The caller's transaction must be serialised (SQLite write lock, PostgreSQL advisory lock).
+    A progress update never moves ``percent`` backwards; a start keeps the first ``started``; a queued job
+    starts only through claim_next/claim_sync (which count the free slots), never through a transition.
     """
-    counted = (
-        sa.select(sa.func.count()).select_from(jobs).where(jobs.c.status.in_(list(statuses))).scalar_subquery()
-    )
-    names = [name for name, value in values.items() if value is not None]
-    row = sa.select(*[sa.cast(sa.literal(values[n], jobs.c[n].type), jobs.c[n].type) for n in names])
-    query = jobs.insert().from_select(names, row.where(counted < limit)).returning(jobs.c.seq)
-    return conn.execute(query).first() is not None
+    sources = [s.value for s in SOURCES[new] if not (new is JobStatus.STARTED and s is JobStatus.ACCEPTED)]
+    values: dict[str, Any] = {name: sa.bindparam(name, type_=jobs.c[name].type) for name in columns}
+    if new is JobStatus.STARTED:
+        if "percent" in columns:
+            values["percent"] = sa.case((jobs.c.percent > values["percent"], jobs.c.percent),
+                                        else_=values["percent"])
+        values["started"] = sa.func.coalesce(jobs.c.started, values["started"])
+    return jobs.update().where(jobs.c.id == sa.bindparam("_id"), jobs.c.status.in_(sources)).values(values)
+
+
+_INSERT = jobs.insert()
+_QUEUED_COUNT = sa.select(sa.func.count()).select_from(jobs).where(jobs.c.status == JobStatus.ACCEPTED.value)
+_RUNNING_COUNT = sa.select(sa.func.count()).select_from(jobs).where(jobs.c.status.in_(_RUNNING))
 
 
 def _in_memory(url: sa.URL) -> bool:
@@ -267,10 +276,9 @@ class JobStore:
         job.status = JobStatus.ACCEPTED
         values = _row(job)
         with self._write(QUEUE_LOCK_KEY if max_queued is not None else None) as conn:
-            if max_queued is None:
-                conn.execute(jobs.insert().values(**values))
-            elif not _insert_below(conn, values, [JobStatus.ACCEPTED.value], max_queued):
+            if max_queued is not None and conn.execute(_QUEUED_COUNT).scalar_one() >= max_queued:
                 raise QueueFull(f"the queue is full ({max_queued} jobs are waiting)")
+            conn.execute(_INSERT, values)
 
     def get(self, job_id: str) -> JobRecord | None:
         """One job with its status document, or None."""
@@ -312,9 +320,7 @@ class JobStore:
 
     def _running_count(self, conn: sa.Connection) -> int:
         """Running jobs across all servers, inside the caller's serialised transaction."""
-        return conn.execute(
-            sa.select(sa.func.count()).select_from(jobs).where(jobs.c.status.in_(_RUNNING))
-        ).scalar_one()
+        return conn.execute(_RUNNING_COUNT).scalar_one()
 
     def claim_next(self, owner: str, backend: str, max_running: int) -> JobRecord | None:
         """Start the oldest queued job if fewer than ``max_running`` jobs run anywhere; None otherwise."""
@@ -349,7 +355,7 @@ class JobStore:
             now = time.time()  # after the count, as in claim_next
             values = {**_row(job), "status": JobStatus.STARTED.value, "started": now, "heartbeat": now,
                       "updated": now}
-            conn.execute(jobs.insert().values(**values))
+            conn.execute(_INSERT, values)
         job.status = JobStatus.STARTED
         job.started = job.heartbeat = job.updated = _ts(now)
         return True
@@ -375,39 +381,23 @@ class JobStore:
         """
         new = JobStatus(new_status)
         now = time.time()
-        values: dict[str, Any] = {"status": new.value, "updated": now}
+        params: dict[str, Any] = {"_id": job_id, "status": new.value, "updated": now}
         if percent is not None:
-            percent = max(0, min(100, int(percent)))
-            if new is JobStatus.STARTED:
-                values["percent"] = sa.case((jobs.c.percent > percent, jobs.c.percent), else_=percent)
-            else:
-                values["percent"] = percent
+            params["percent"] = max(0, min(100, int(percent)))
         elif new is JobStatus.SUCCEEDED:
-            values["percent"] = 100
-        if message is not None:
-            values["message"] = message
-        if response is not None:
-            values["response"] = response
-        if handle is not None:
-            values["handle"] = handle
-        if owner is not None:
-            values["owner"] = owner
+            params["percent"] = 100
+        for name, value in (("message", message), ("response", response), ("handle", handle), ("owner", owner)):
+            if value is not None:
+                params[name] = value
         if new in FINAL:
-            values["finished"] = now
+            params["finished"] = now
         elif new is JobStatus.STARTED:
-            values["started"] = sa.func.coalesce(jobs.c.started, now)
-            values["heartbeat"] = now
+            params["started"] = params["heartbeat"] = now
         elif new is JobStatus.ACCEPTED:
-            values.update(owner=None, handle=None, heartbeat=None, started=None, percent=0)
-        sources = [s.value for s in SOURCES[new]]
-        if new is JobStatus.STARTED:
-            # a queued job starts only through claim_next/claim_sync, which count the free slots
-            sources.remove(JobStatus.ACCEPTED.value)
+            params.update(owner=None, handle=None, heartbeat=None, started=None, percent=0)
+        statement = _transition_statement(new, tuple(sorted(k for k in params if k != "_id")))
         with self._write() as conn:
-            result = conn.execute(
-                jobs.update().where(jobs.c.id == job_id, jobs.c.status.in_(sources)).values(**values)
-            )
-            return result.rowcount == 1
+            return conn.execute(statement, params).rowcount == 1
 
     def set_handle(self, job_id: str, handle: str) -> bool:
         """Record the runner handle (pid, container id, batch id) of a job."""
