@@ -465,6 +465,12 @@ class Container(Processing):
         kwargs["labels"][LABEL_JOBDIR] = str(slot)
         return kwargs
 
+    @property
+    def idle_pool_size(self) -> int:
+        """How many pre-started pool containers wait idle for a job right now."""
+        with self._lock:
+            return len(self._pool)
+
     def fill_pool(self) -> int:
         """Start pool containers until ``docker_pool_size`` wait idle; return how many were started."""
         started = 0

@@ -256,12 +256,13 @@ def test_pool_runs_each_job_in_a_fresh_prestarted_container(make_backend, tmp_pa
     jobs_root = tmp_path / "work" / "jobs"
     backend = make_backend(workdir=tmp_path / "work", docker_pool_size=2)
     assert backend.fill_pool() == 2
-    wait_for_idle = time.monotonic() + 30
-    while len(_pool_containers(docker_client, backend)) < 2:
-        assert time.monotonic() < wait_for_idle
-        time.sleep(0.1)
+    assert len(_pool_containers(docker_client, backend)) == 2
     handles = []
     for name in ("one", "two", "three"):
+        wait_for_idle = time.monotonic() + 60  # each hand-over refills the pool in the background
+        while backend.idle_pool_size == 0:
+            assert time.monotonic() < wait_for_idle, "the pool was not refilled"
+            time.sleep(0.1)
         jobdir = make_job(jobs_root, "say_hello", name=name)
         handle = backend.start(jobdir.job_id, jobdir.path, "say_hello")
         assert jobdir.outdir.is_symlink()
