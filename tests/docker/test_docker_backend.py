@@ -10,6 +10,7 @@ import pytest
 from pywps.backends.base import RunnerState
 from pywps.backends.docker import LABEL_INSTANCE, LABEL_JOB, Container
 from pywps.exceptions import ConfigurationError, NoApplicableCode
+from tests.conftest import wait_for
 from tests.docker.conftest import docker_config, make_job, outcome, output
 
 pytestmark = pytest.mark.docker
@@ -259,10 +260,7 @@ def test_pool_runs_each_job_in_a_fresh_prestarted_container(make_backend, tmp_pa
     assert len(_pool_containers(docker_client, backend)) == 2
     handles = []
     for name in ("one", "two", "three"):
-        wait_for_idle = time.monotonic() + 60  # each hand-over refills the pool in the background
-        while backend.idle_pool_size == 0:
-            assert time.monotonic() < wait_for_idle, "the pool was not refilled"
-            time.sleep(0.1)
+        wait_for(lambda: backend.idle_pool_size > 0, timeout=60)  # each hand-over refills in the background
         jobdir = make_job(jobs_root, "say_hello", name=name)
         handle = backend.start(jobdir.job_id, jobdir.path, "say_hello")
         assert jobdir.outdir.is_symlink()
