@@ -43,6 +43,7 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "reference_timeout": "30",
         "reference_max_redirects": "3",
         "sync_timeout": "0",
+        "maxoutputsize": "0",
     },
     "processing": {
         "mode": "multiprocessing",
@@ -92,6 +93,15 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "contact_role": "pointOfContact",
     },
 }
+
+# Never handed to a job: the server's own paths, its job store, its backends' settings, credentials.
+JOB_HIDDEN = frozenset({
+    ("server", "workdir"), ("server", "outputpath"), ("server", "temp_path"), ("server", "allowedinputpaths"),
+    ("server", "processes_path"), ("logging", "database"), ("logging", "file"),
+})
+JOB_HIDDEN_SECTIONS = frozenset({"processing", "jobs"})
+_SECRET_KEY = re.compile(r"pass|secret|token|credential|private|apikey|api_key|database|dsn", re.IGNORECASE)
+_URL_CREDENTIALS = re.compile(r"([a-z][a-z0-9+.\-]*://)[^/@\s]*@", re.IGNORECASE)
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
@@ -166,6 +176,23 @@ class Config:
     def to_dict(self) -> dict[str, dict[str, str]]:
         """Every section and value, for a job that takes its configuration elsewhere (``job.json``)."""
         return {name: dict(self.parser.items(name, raw=True)) for name in self.parser.sections()}
+
+    def for_job(self) -> dict[str, dict[str, str]]:
+        """What a job may know of the configuration (``job.json``, a forked child's ``get_config_value``):
+        every section but the server's own paths, its job store and backend settings, with anything that
+        looks like a credential removed. See :data:`JOB_HIDDEN`."""
+        sections: dict[str, dict[str, str]] = {}
+        for name, values in self.to_dict().items():
+            if name in JOB_HIDDEN_SECTIONS:
+                continue
+            kept = {}
+            for key, value in values.items():
+                if (name, key) in JOB_HIDDEN or _SECRET_KEY.search(key):
+                    continue
+                kept[key] = _URL_CREDENTIALS.sub(r"\1", value)
+            sections[name] = kept
+        sections["processing"] = {"mode": self.mode}
+        return sections
 
     @classmethod
     def from_dict(cls, sections: dict[str, dict[str, str]]) -> Config:

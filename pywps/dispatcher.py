@@ -18,12 +18,12 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from pywps.backends.base import Processing, RunnerState, RunnerStatus, backend_class
 from pywps.config import Config
 from pywps.exceptions import NoApplicableCode, ServerBusy, StorageNotSupported
+from pywps.jobs.handback import HandBack, UntrustedOutput, media_type, open_published, xml_safe
 from pywps.jobs.jobdir import JobDir
 from pywps.jobs.model import JobRecord, JobStatus
 from pywps.jobs.store import JobStore, QueueFull
@@ -77,7 +77,8 @@ class Dispatcher:
         self._last_reap = 0.0
         self._last_beat = 0.0
         self.heartbeat = config.getduration("jobs", "heartbeat", 2)
-        self._config_dict = config.to_dict()
+        self._job_config = config.for_job()  # what a job may know: no paths of the server, no credentials
+        self.max_output = config.getsize("server", "maxoutputsize", 0)
         self._label_backend()
         self.cleanup_interval = config.getduration("jobs", "cleanup_interval", 3600)
         self._last_cleanup = time.monotonic()
@@ -164,19 +165,23 @@ class Dispatcher:
                                       locator="storeExecuteResponse")
         job = JobRecord.new(process.identifier, "", is_async, self.backend.name)
         jobdir = JobDir.create(self.jobs_root, job.id)
-        request = self._fetch_references(request, jobdir)
-        request_dict = request.to_dict()
-        job.request = json.dumps(request_dict)
-        jobdir.write_job({
-            "job_id": job.id,
-            "output_url": f"{self.config.outputurl}{job.id}/",
-            "process": process_spec(process),
-            "request": request_dict,
-            "limits": {"maxsingleinputsize": self.config.getsize("server", "maxsingleinputsize")},
-            "cleantempdir": self.config.getbool("server", "cleantempdir", True),
-            "debug": self.config.getstr("logging", "level").upper() == "DEBUG",
-            "config": self._config_dict,
-        })
+        try:
+            request = self._fetch_references(request, jobdir)
+            request_dict = request.to_dict()
+            job.request = json.dumps(request_dict)
+            jobdir.write_job({
+                "job_id": job.id,
+                "output_url": f"{self.config.outputurl}{job.id}/",
+                "process": process_spec(process),
+                "request": request_dict,
+                "limits": {"maxsingleinputsize": self.config.getsize("server", "maxsingleinputsize")},
+                "cleantempdir": self.config.getbool("server", "cleantempdir", True),
+                "debug": self.config.getstr("logging", "level").upper() == "DEBUG",
+                "config": self._job_config,
+            })
+        except BaseException:
+            jobdir.remove()  # the job never existed: leave nothing behind
+            raise
         return job, jobdir
 
     def _fetch_references(self, request: ExecuteRequest, jobdir: JobDir) -> ExecuteRequest:
@@ -214,14 +219,17 @@ class Dispatcher:
         """Queue an asynchronous job; answer with its accepted status document."""
         self.ensure_started()
         job, jobdir = self.prepare(process, request, is_async=True)
-        job.response = self.render(job, process, request, JobStatus.ACCEPTED,
-                                   message="Process accepted, waiting for a free slot")
         try:
+            job.response = self.render(job, process, request, JobStatus.ACCEPTED,
+                                       message="Process accepted, waiting for a free slot")
             self.store.submit(job, max_queued=self.max_queued)
         except QueueFull:
             jobdir.remove()
             raise ServerBusy(f"Maximum number of queued processes ({self.max_queued}) reached. "
                              "Please try later.", locator="maxprocesses") from None
+        except BaseException:
+            jobdir.remove()  # not in the store: nothing was admitted
+            raise
         self._write_static_status(job)
         self._wake.set()
         return job
@@ -239,14 +247,20 @@ class Dispatcher:
         job.owner = self.instance
         with self._lock:
             self._sync_ids.add(job.id)
+        admitted = False
         try:
-            if not self.store.claim_sync(job, self.parallel):
-                jobdir.remove()
+            try:
+                admitted = self.store.claim_sync(job, self.parallel)
+            finally:
+                if not admitted:
+                    jobdir.remove()
+            if not admitted:
                 raise ServerBusy(f"Maximum number of parallel running processes ({self.parallel}) reached. "
                                  "Please try later.", locator="parallelprocesses")
             handle = self._start_runner(job, jobdir, record=False)
             if handle is None:
                 return self._outcome(job.id)
+            job.handle = handle
             with self._lock:
                 self._sync_handles.add(handle)
             status = self.backend.wait(handle, self.sync_timeout)
@@ -254,8 +268,13 @@ class Dispatcher:
                 self.backend.cancel(handle)
                 status = RunnerStatus(RunnerState.EXITED, None,
                                       f"killed: synchronous time limit {self.sync_timeout:g} s")
-            job.handle = handle
             return self.finalize(job, status)
+        except BaseException as exc:
+            if admitted and not isinstance(exc, NoApplicableCode):
+                log.exception("job %s: unexpected error; the job is ended", job.id)
+                self._abandon(job, f"Process failed: internal error in the server ({type(exc).__name__}); "
+                                   f"job {job.id}")
+            raise
         finally:
             with self._lock:
                 self._sync_ids.discard(job.id)
@@ -265,7 +284,10 @@ class Dispatcher:
         """The outcome of a job that ended before it could run, from the store."""
         job = self.store.get(job_id)
         assert job is not None
-        result = JobDir(self.jobs_root / job_id).read_result() or {}
+        try:
+            result = self.handback(job_id).result() or {}
+        except UntrustedOutput:
+            result = {}
         return Outcome(job, [], _exception(result, job), job.response or b"")
 
     def _start_runner(self, job: JobRecord, jobdir: JobDir, record: bool = True) -> str | None:
@@ -274,9 +296,8 @@ class Dispatcher:
             handle = self.backend.start(job.id, jobdir.path, job.process)
         except Exception as exc:
             log.exception("could not start job %s", job.id)
-            message = f"could not start the job ({self.backend.name}): {exc}"
-            jobdir.write_result([], {"code": "NoApplicableCode", "locator": "", "text": message})
-            self.finalize(job, RunnerStatus(RunnerState.LOST, None, message))
+            self.finalize(job, RunnerStatus(RunnerState.LOST, None,
+                                            f"could not start the job ({self.backend.name}): {exc}"))
             return None
         if record:
             self.store.set_handle(job.id, handle)
@@ -291,11 +312,15 @@ class Dispatcher:
             job = self.store.claim_next(self.instance, self.backend.name, self.parallel)
             if job is None:
                 return
-            process = self.processes.get(job.process)
-            jobdir = JobDir(self.jobs_root / job.id)
-            if process is not None:
-                self._progress(job, process, 0, "Process started")
-            self._start_runner(job, jobdir)
+            try:
+                process = self.processes.get(job.process)
+                if process is not None:
+                    self._progress(job, process, 0, "Process started")
+                self._start_runner(job, JobDir(self.jobs_root / job.id))
+            except Exception as exc:
+                log.exception("job %s: could not be started; the job is ended", job.id)
+                self._abandon(job, f"Process failed: the server could not start job {job.id} "
+                                   f"({type(exc).__name__})")
 
     def _follow_running(self, beat: bool = True) -> None:
         with self._lock:
@@ -309,10 +334,18 @@ class Dispatcher:
         statuses = self.backend.poll_many([j.handle for j in with_handle]) if with_handle else {}
         for job in with_handle:
             status = statuses.get(job.handle) or RunnerStatus(RunnerState.LOST, None, "unknown to the backend")
-            if status.state in (RunnerState.EXITED, RunnerState.LOST):
-                self.finalize(job, status)
-            else:
-                self._sync_progress(job, status)
+            try:
+                if status.state in (RunnerState.EXITED, RunnerState.LOST):
+                    self.finalize(job, status)
+                else:
+                    self._sync_progress(job, status)
+            except Exception as exc:  # one job's failure never stalls the others, nor keeps its slot
+                if _store_unavailable(exc):
+                    log.warning("job %s: the job store is unavailable (%s); retried", job.id, type(exc).__name__)
+                    continue
+                log.exception("job %s: following it failed; the job is ended", job.id)
+                self._abandon(job, f"Process failed: internal error in the server ({type(exc).__name__}); "
+                                   f"job {job.id}")
         for job in jobs:
             if job.handle or _age(job.started) <= self.stale_after:
                 continue
@@ -326,7 +359,7 @@ class Dispatcher:
         process = self.processes.get(job.process)
         if process is None:
             return
-        state = JobDir(self.jobs_root / job.id).read_status() or {}
+        state = self.handback(job.id).status() or {}
         percent = int(state.get("percent") or 0)
         message = state.get("message") or job.message or ""
         paused = status.state == RunnerState.PAUSED
@@ -347,37 +380,111 @@ class Dispatcher:
                 job.response = document
                 self._write_static_status(job)
 
+    def handback(self, job_id: str) -> HandBack:
+        """The reader of what job ``job_id`` left in its ``out/`` (hostile input, see jobs/handback.py)."""
+        return HandBack(JobDir(self.jobs_root / job_id).outdir, trusted_roots=(self.config.workdir,))
+
     def finalize(self, job: JobRecord, status: RunnerStatus) -> Outcome:
-        """Record the end of a job from its result file (or from what the backend says happened)."""
-        jobdir = JobDir(self.jobs_root / job.id)
-        result = jobdir.read_result()
-        process = self.processes.get(job.process)
-        request = ExecuteRequest.from_dict(json.loads(job.request))
-        outputs: list[OutputResult] = []
-        exc: NoApplicableCode | None = None
-        if result is not None and result.get("exception") is None:
-            outputs = [OutputResult.from_dict(o) for o in result.get("outputs", [])]
-            self._publish(job.id, outputs, move=True)
-            final, message = JobStatus.SUCCEEDED, "Process succeeded"
-        else:
-            if result is not None:
-                exc = _exception(result, job)
+        """Record the end of a job from its result file (or from what the backend says happened).
+
+        The result and output files are hostile input: whatever they hold, the job ends (failed, saying why,
+        when they cannot be accepted), its runner is cleaned up and its slot is free.
+        """
+        try:
+            process = self.processes.get(job.process)
+            request = ExecuteRequest.from_dict(json.loads(job.request))
+            try:
+                outputs, exc = self._collect(job, status)
+            except UntrustedOutput as error:
+                log.warning("job %s: its results were refused: %s", job.id, error)
+                outputs, exc = [], NoApplicableCode(f"Process failed: {error}")
+            except OSError as error:
+                log.error("job %s: publishing its outputs failed: %s", job.id, error)
+                outputs, exc = [], NoApplicableCode(
+                    f"Process failed: its outputs could not be published ({error.strerror or error}"
+                    f"{': ' + str(error.filename) if error.filename else ''})")
+            if exc is None:
+                final, message = JobStatus.SUCCEEDED, "Process succeeded"
             else:
-                why = status.message or "the job's runner ended without writing a result"
-                exc = NoApplicableCode(f"Process failed: {why}")
-            final, message = JobStatus.FAILED, exc.description if exc else ""
-        document = self.render(job, process, request, final, outputs=outputs, exception=exc, message=message)
-        if self.store.transition(job.id, final, percent=100 if final is JobStatus.SUCCEEDED else None,
-                                 message=message, response=document):
-            job.status, job.response = final, document
-            self._write_static_status(job)
-        else:  # already final (dismissed meanwhile): report what the store says
-            current = self.store.get(job.id)
-            document = (current.response if current else None) or document
-        self._cleanup_runner(job)
+                final, message = JobStatus.FAILED, exc.description
+            try:
+                document = self.render(job, process, request, final, outputs=outputs, exception=exc,
+                                       message=message)
+            except Exception as error:  # noqa: BLE001 - e.g. an output value XML cannot carry
+                log.warning("job %s: its response cannot be encoded: %s", job.id, error)
+                exc = NoApplicableCode(f"Process failed: its outputs cannot be encoded in the response ({error})")
+                final, message, outputs = JobStatus.FAILED, exc.description, []
+                document = self._render_failure(job, process, request, exc)
+            if self.store.transition(job.id, final, percent=100 if final is JobStatus.SUCCEEDED else None,
+                                     message=message, response=document):
+                job.status, job.response = final, document
+                self._write_static_status(job)
+            else:  # already final (dismissed meanwhile): report what the store says
+                current = self.store.get(job.id)
+                document = (current.response if current else None) or document
+        finally:
+            self._cleanup_runner(job)
         if job.is_async:
             self._wake.set()  # its slot is free: start the next queued job now (sync: the next tick does)
         return Outcome(job, outputs, exc, document)
+
+    def _collect(self, job: JobRecord, status: RunnerStatus) -> tuple[list[OutputResult], NoApplicableCode | None]:
+        """The outputs (published under ``outputpath``) or the exception a job's result describes."""
+        handback = self.handback(job.id)
+        result = handback.result()
+        if result is None:
+            why = status.message or "the job's runner ended without writing a result"
+            return [], NoApplicableCode(f"Process failed: {why}")
+        if result["exception"] is not None:
+            return [], _exception(result, job)
+        try:
+            outputs = [OutputResult.from_dict(o) for o in result["outputs"]]
+        except (KeyError, TypeError, ValueError) as error:
+            raise UntrustedOutput(f"result.json describes an output that cannot be read ({error})") from None
+        files = {o.file: o.mime_type for o in outputs if o.file}
+        handback.publish(self.config.outputpath / job.id, required=files, max_total=self.max_output)
+        _write_manifest(JobDir(self.jobs_root / job.id), files)
+        for output in outputs:
+            if output.file and output.as_reference:
+                output.href = f"{self.config.outputurl}{job.id}/{output.file}"
+        return outputs, None
+
+    def _render_failure(self, job: JobRecord, process: Any, request: ExecuteRequest | None,
+                        exc: NoApplicableCode) -> bytes:
+        """A failed ExecuteResponse that can always be encoded (no lineage, no outputs, a safe message)."""
+        exc = type(exc)(xml_safe(exc.description), locator=xml_safe(exc.locator or "", 200))
+        if request is None:
+            request = ExecuteRequest(identifier=job.process, version="1.0.0", store_execute_response=job.is_async)
+        try:
+            return self.render(job, process, request, JobStatus.FAILED, exception=exc, message=exc.description)
+        except Exception:
+            log.warning("job %s: even its failure cannot be encoded with its request", job.id, exc_info=True)
+            bare = ExecuteRequest(identifier=job.process, version="1.0.0", store_execute_response=job.is_async)
+            return self.render(job, _MissingProcess(job.process), bare, JobStatus.FAILED, exception=exc,
+                               message=exc.description)
+
+    def _abandon(self, job: JobRecord, message: str) -> None:
+        """The last resort after an unexpected error: stop the runner and end the job failed, so its slot is
+        free; when even the store cannot record it, the next round (or the reaper) retries."""
+        if job.handle:
+            try:
+                self.backend.cancel(job.handle)
+            except Exception:
+                log.warning("job %s: cancel failed", job.id, exc_info=True)
+        exc = NoApplicableCode(message)
+        try:
+            request = ExecuteRequest.from_dict(json.loads(job.request)) if job.request else None
+        except (ValueError, TypeError, KeyError):
+            request = None
+        try:
+            document = self._render_failure(job, self.processes.get(job.process), request, exc)
+            if self.store.transition(job.id, JobStatus.FAILED, message=message, response=document):
+                job.status, job.response = JobStatus.FAILED, document
+                self._write_static_status(job)
+        except Exception:
+            log.exception("job %s: could not record its failure; it is retried", job.id)
+        self._cleanup_runner(job)
+        self._wake.set()
 
     def _cleanup_runner(self, job: JobRecord) -> None:
         if job.handle:
@@ -386,34 +493,22 @@ class Dispatcher:
             except Exception:
                 log.warning("cleanup of job %s failed", job.id, exc_info=True)
 
-    def _publish(self, job_id: str, outputs: list[OutputResult], move: bool) -> None:
-        """Move the job's files under ``outputpath``/JOB_ID and point ``href`` of references at ``outputurl``."""
-        source = JobDir(self.jobs_root / job_id).files_dir
-        target = self.config.outputpath / job_id
-        if move and source.is_dir() and any(source.iterdir()):
-            target.mkdir(parents=True, exist_ok=True)
-            for entry in source.iterdir():
-                if not (target / entry.name).exists():
-                    shutil.move(str(entry), target / entry.name)
-        for output in outputs:
-            if output.file and output.as_reference:
-                output.href = f"{self.config.outputurl}{job_id}/{Path(output.file).name}"
-
-    def output_file(self, job_id: str, name: str) -> Path | None:
-        """Where a published output (or a not yet moved sync output) lives."""
-        for base in (self.config.outputpath / job_id, JobDir(self.jobs_root / job_id).files_dir):
-            path = base / name
-            if path.is_file():
-                return path
-        return None
+    def output_file(self, job_id: str, name: str) -> tuple[int, os.stat_result] | None:
+        """An open descriptor and its ``fstat`` of a published output (a lone regular file under
+        ``outputpath``/JOB_ID, no link followed), or None; the caller closes the descriptor."""
+        try:
+            return open_published(self.config.outputpath, job_id, name)
+        except (OSError, UntrustedOutput) as exc:
+            if not isinstance(exc, FileNotFoundError):
+                log.warning("refused to serve output %s/%s: %s", job_id, name, exc)
+            return None
 
     def output_mime_type(self, job_id: str, name: str) -> str | None:
-        """The mimeType the job declared for an output file, from its result."""
-        result = JobDir(self.jobs_root / job_id).read_result() or {}
-        for output in result.get("outputs", []):
-            if output.get("file") and Path(output["file"]).name == name:
-                return output.get("mime_type")
-        return None
+        """The mimeType the job declared for a published output file (checked when it was published)."""
+        try:
+            return _read_manifest(JobDir(self.jobs_root / job_id)).get(name)
+        except ValueError:
+            return None
 
     # -- orphans ---------------------------------------------------------------------------------
 
@@ -551,6 +646,37 @@ def _exception(result: dict, job: JobRecord) -> NoApplicableCode | None:
     if not (isinstance(cls, type) and issubclass(cls, NoApplicableCode)):
         cls = NoApplicableCode
     return cls(data.get("text", ""), locator=data.get("locator", "") or "")
+
+
+MANIFEST = "published.json"  # in the job directory's root: the server's, never the runner's
+
+
+def _write_manifest(jobdir: JobDir, files: dict[str, str | None]) -> None:
+    """Remember the published files and their (checked) media types, for serving them."""
+    if jobdir.path is None or not files:
+        return
+    clean = {name: media_type(mime) for name, mime in files.items()}
+    tmp = jobdir.path / f".{MANIFEST}.{os.getpid()}"
+    tmp.write_text(json.dumps(clean))
+    os.replace(tmp, jobdir.path / MANIFEST)
+
+
+def _read_manifest(jobdir: JobDir) -> dict[str, str | None]:
+    if jobdir.path is None:
+        return {}
+    try:
+        with open(jobdir.path / MANIFEST, "rb") as handle:
+            data = json.loads(handle.read(1024 * 1024))
+    except OSError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _store_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` is the job store being unreachable (retry later), not a fault of the job."""
+    from sqlalchemy.exc import DBAPIError
+
+    return isinstance(exc, DBAPIError)
 
 
 def _age(moment: datetime | None) -> float:

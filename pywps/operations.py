@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,6 +18,7 @@ from pywps.exceptions import (
     NoApplicableCode,
     VersionNegotiationFailed,
 )
+from pywps.jobs.handback import media_type
 from pywps.ows import xml_bytes
 from pywps.requestmodel import DescribeProcessRequest, ExecuteRequest, GetCapabilitiesRequest
 
@@ -155,15 +158,21 @@ class Operations:
             raise NoApplicableCode("the process produced no output")
         output = outcome.outputs[0]
         if output.file:
-            path = self.dispatcher.output_file(outcome.job.id, output.file)
-            data = path.read_bytes() if path else b""
+            opened = self.dispatcher.output_file(outcome.job.id, output.file)
+            if opened is None:
+                raise NoApplicableCode(f"the output file of {output.identifier!r} is not available")
+            fd, info = opened
+            with os.fdopen(fd, "rb") as handle:  # the published copy, opened without following a link
+                data = handle.read(info.st_size)
         else:
             data = output.raw_bytes()
-        mime = output.mime_type or ("text/plain; charset=utf-8" if output.kind == "literal" else
+        mime = self.dispatcher.output_mime_type(outcome.job.id, output.file) if output.file else None
+        mime = mime or media_type(output.mime_type) or ("text/plain; charset=utf-8" if output.kind == "literal" else
                                     "application/octet-stream")
         headers = {}
         if output.file:
-            headers["Content-Disposition"] = f'attachment; filename="{output.file}"'
+            safe = re.sub(r"[^\w.\-]", "_", output.file)
+            headers["Content-Disposition"] = f'attachment; filename="{safe}"'
         return Reply(data, mime, 200, headers)
 
     def _check_version(self, version: str) -> None:

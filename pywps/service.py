@@ -17,6 +17,7 @@ from flask import Flask, Response, request, send_file
 
 from pywps.config import Config, load
 from pywps.exceptions import FileSizeExceeded, NoApplicableCode, OperationNotSupported
+from pywps.jobs.jobdir import valid_job_id
 from pywps.operations import Operations, Reply
 from pywps.requestmodel import DescribeProcessRequest, ExecuteRequest, GetCapabilitiesRequest
 
@@ -101,12 +102,17 @@ def create_app(config: Config | None = None, processes: Iterable[Any] = (), disp
                 return Response(reply.body, content_type=reply.content_type, headers=reply.headers)
             return Response("no such job\n", status=404, content_type="text/plain")
         parts = name.split("/")
-        if len(parts) != 2 or not all(_SAFE_NAME.match(p) and p not in (".", "..") for p in parts):
+        if (len(parts) != 2 or not valid_job_id(parts[0]) or not _SAFE_NAME.match(parts[1])
+                or parts[1].startswith(".") or dispatcher.store.get(parts[0]) is None):
             return Response("not found\n", status=404, content_type="text/plain")
-        path = dispatcher.output_file(parts[0], parts[1])
-        if path is None:
+        opened = dispatcher.output_file(parts[0], parts[1])  # a published copy: no link, a regular file
+        if opened is None:
             return Response("not found\n", status=404, content_type="text/plain")
-        return send_file(path, conditional=True, mimetype=dispatcher.output_mime_type(parts[0], parts[1]))
+        fd, info = opened
+        return send_file(os.fdopen(fd, "rb"), conditional=True, download_name=parts[1],
+                         mimetype=dispatcher.output_mime_type(parts[0], parts[1]) or "application/octet-stream",
+                         last_modified=info.st_mtime, etag=f"{info.st_ino:x}-{info.st_mtime_ns:x}-{info.st_size:x}",
+                         max_age=0)
 
     output_prefix = urlsplit(config.outputurl).path.rstrip("/") or "/outputs"
     app.add_url_rule(f"{output_prefix}/<path:name>", "outputs", outputs)

@@ -215,12 +215,18 @@ def prepare_jobdir(jobdir: Path, user: tuple[int, int] | None) -> tuple[Path, Pa
     indir, outdir = jobdir / "in", jobdir / "out"
     indir.mkdir(parents=True, exist_ok=True)
     outdir.mkdir(parents=True, exist_ok=True)
+    chown = user is not None and os.geteuid() == 0
+    job_json = os.path.join(indir, "job.json")
     for root, _dirs, files in os.walk(indir):
         os.chmod(root, os.stat(root).st_mode | 0o555)
         for name in files:
             path = os.path.join(root, name)
-            os.chmod(path, os.stat(path).st_mode | 0o444)
-    chown = user is not None and os.geteuid() == 0
+            if path == job_json and chown:  # the job's own description: its uid only, not every local user
+                assert user is not None
+                os.chown(path, user[0], user[1], follow_symlinks=False)
+                os.chmod(path, 0o400)
+            else:
+                os.chmod(path, os.stat(path).st_mode | 0o444)
     for root, _dirs, files in os.walk(outdir):
         for path in [root, *(os.path.join(root, f) for f in files)]:
             if chown:

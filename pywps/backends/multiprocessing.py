@@ -49,6 +49,9 @@ class MultiProcessing(Processing):
         self._ended: dict[int, threading.Event] = {}
         self.on_exit: Callable[[str], None] | None = None  # called with the handle of an ended child
         self._lock = threading.Lock()
+        from pywps.config import Config
+
+        self._job_config = Config.from_dict(config.for_job()) if hasattr(config, "for_job") else config
         self._limits = {
             resource.RLIMIT_AS: config.getsize("processing", "max_memory", 0),
             resource.RLIMIT_CPU: config.getint("processing", "max_cpu_time", 0),
@@ -75,7 +78,7 @@ class MultiProcessing(Processing):
                 _redirect_output(Path(jobdir) / "out" / "worker.log")
                 from pywps.configuration import set_config
 
-                set_config(self.config)  # the server's own, no need to rebuild it from job.json
+                set_config(self._job_config)  # what a job may know of the configuration, as in job.json
                 code = worker.run_job(JobDir(Path(jobdir)), config_loaded=True)
             except BaseException:
                 log.exception("worker for job %s crashed", job_id)

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 
 from pywps.backends.base import Processing, RunnerState, RunnerStatus, register
 from pywps.exceptions import ConfigurationError, OptionNotSupported
+from pywps.jobs.handback import HandBack, xml_safe
 
 log = logging.getLogger(__name__)
 
@@ -568,7 +569,7 @@ class Scheduler(Processing):
             since = time.monotonic() - self._last_query
             cached = since < self.options.query_interval and all(b in known for b in ask)
         if cached and since >= min(0.2, self.options.query_interval):
-            cached = not any((jobdirs[b] / "out" / "result.json").exists() for b in ask)
+            cached = not any(_has_result(jobdirs[b]) for b in ask)
         if cached:
             return known
         states = self.submitter.query(ask)
@@ -587,7 +588,7 @@ class Scheduler(Processing):
             if last is not None and last.ended:
                 state = last                           # forgotten by squeue; we saw how it ended
             elif not reachable:
-                if (jobdir / "out" / "result.json").exists():
+                if _has_result(jobdir):
                     return RunnerStatus(RunnerState.EXITED, None, "")
                 word = last.state if last is not None else "PENDING"
                 running = RunnerState.RUNNING if word in RUNNING_STATES else RunnerState.PENDING
@@ -607,7 +608,7 @@ class Scheduler(Processing):
 
     def _ended(self, batch_id: str, jobdir: Path, state: BatchState) -> RunnerStatus:
         word = state.state
-        has_result = (jobdir / "out" / "result.json").exists()
+        has_result = _has_result(jobdir)
         code = state.exit_code if state.exit_code is not None else self._exit_codes.get(batch_id)
         if code is None and (word == "FAILED" or (word == "COMPLETED" and not has_result)):
             detail = self.submitter.details(batch_id)      # once per ended job: squeue has no exit code
@@ -638,7 +639,7 @@ class Scheduler(Processing):
         return RunnerStatus(RunnerState.EXITED, code, message)
 
     def _vanished(self, batch_id: str, jobdir: Path, last: BatchState | None) -> RunnerStatus:
-        if (jobdir / "out" / "result.json").exists():
+        if _has_result(jobdir):
             return RunnerStatus(RunnerState.EXITED, None, "")
         seen = f" (last seen {last.state.lower()})" if last is not None else ""
         return RunnerStatus(RunnerState.LOST, None, f"the batch job {batch_id} is no longer known to "
@@ -691,16 +692,16 @@ class Scheduler(Processing):
                      ", ".join(f"{h.split(':')[1]}={s.state.value}" for h, s in statuses.items()))
 
 
+def _has_result(jobdir: Path) -> bool:
+    """Whether the batch job left its ``out/result.json`` (read later, as hostile input, by the dispatcher)."""
+    return HandBack(jobdir / "out").has_result()
+
+
 def _log_hint(jobdir: Path) -> str:
     """The last line of the batch job's log, to say why it ended without a result."""
-    try:
-        with open(jobdir / "out" / BATCH_LOG, "rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            fh.seek(max(0, fh.tell() - 2048))
-            lines = [x.strip() for x in fh.read().decode("utf-8", "replace").splitlines() if x.strip()]
-    except OSError:
-        return ""
-    return f"; batch log: {lines[-1][:300]}" if lines else ""
+    text = HandBack(jobdir / "out").log_tail(BATCH_LOG, 2048)
+    lines = [xml_safe(x.strip(), 300) for x in text.splitlines() if x.strip()]
+    return f"; batch log: {lines[-1]}" if lines else ""
 
 
 def _exit_code(text: str) -> int | None:

@@ -9,11 +9,15 @@ Layout under ``[server] workdir``/jobs/JOB_ID::
     out/files/        output files
     out/worker.log
 
+The server reads ``out/`` only through :mod:`pywps.jobs.handback`: everything there is the runner's,
+hostile input. The methods below that read ``out/`` are the worker's own.
+
 Every JSON file is written atomically (a temporary file in the same directory, then ``os.replace``), so
 a reader sees the old or the new document, never half of one. No fsync: the files need to survive a
 crashed runner, not a crashed kernel.
 
-Permissions: ``in/`` is 0o755 (readable by any uid). ``out/`` and ``out/files/`` are 0o777 so a runner
+Permissions: ``in/`` is 0o755 (readable by any uid), ``in/job.json`` is 0o600 (it holds the job's inputs;
+the docker backend gives it to the container's uid). ``out/`` and ``out/files/`` are 0o777 so a runner
 under another uid (a non-root user inside a container) can write there; pass ``out_uid`` to
 ``JobDir.create`` to chown them to that uid and keep them 0o755 instead (needs root).
 """
@@ -46,14 +50,14 @@ def valid_job_id(job_id: str) -> bool:
         return False
 
 
-def write_json_atomic(path: Path, data: Any) -> None:
-    """Write ``data`` as JSON to ``path`` so readers never see a partial file."""
+def write_json_atomic(path: Path, data: Any, mode: int = 0o644) -> None:
+    """Write ``data`` as JSON to ``path`` (with ``mode``) so readers never see a partial file."""
     payload = json.dumps(data, separators=(",", ":")).encode("utf-8")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -167,8 +171,9 @@ class JobDir:
         return self._outdir / RESULT_JSON
 
     def write_job(self, job: dict[str, Any]) -> None:
-        """Write ``in/job.json``."""
-        write_json_atomic(self._indir / JOB_JSON, job)
+        """Write ``in/job.json``, readable by its owner only (a backend that runs the job under another uid
+        hands it to that uid; see ``backends/docker.py``)."""
+        write_json_atomic(self._indir / JOB_JSON, job, mode=0o600)
 
     def read_job(self) -> dict[str, Any]:
         """Read ``in/job.json`` (FileNotFoundError when missing)."""
