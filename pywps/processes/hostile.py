@@ -236,7 +236,142 @@ class SleepLong(Process):
         return response
 
 
-HOSTILE_CLASSES = [NetworkConnect, WriteOutside, ReadOther, ForkBomb, Allocate, EndlessLoop, SleepLong]
+class HandBackAttack(Process):
+    """Leaves something hostile in its own ``out/`` for the server to read back (the hand-back attacks).
+
+    ``attack`` chooses what: a link in ``out/files`` (``link_abs``, ``link_rel``), ``out/files`` itself
+    replaced by a link to ``target`` (``files_link``), a hard link (``hardlink``), a FIFO output
+    (``fifo_output``), or, from a thread that waits for the worker's ``result.json`` and keeps the runner
+    alive until it is done, a swap after the fact: the output file for a link (``swap_output``),
+    ``result.json`` for a FIFO (``result_fifo``), a link to /dev/zero (``result_zero``), a sparse 1 GiB file
+    (``result_huge``) or a copy naming ``target`` as the output file (``result_abs``); ``big_output`` writes
+    ``size`` bytes. ``target`` is the host path the job tries to make the server read.
+    """
+
+    ATTACKS = ("link_abs", "link_rel", "files_link", "hardlink", "fifo_output", "swap_output", "result_fifo",
+               "result_zero", "result_huge", "result_abs", "big_output", "status_garbage")
+
+    def __init__(self) -> None:
+        from pywps import ComplexOutput, Format
+
+        super().__init__(
+            self._handler, store_supported=True, status_supported=True,
+            identifier="hostile_handback", title="Leave hostile files for the server",
+            inputs=[LiteralInput("attack", "What to leave behind", data_type="string",
+                                 allowed_values=list(self.ATTACKS)),
+                    LiteralInput("target", "The host path to aim at", data_type="string", min_occurs=0,
+                                 default="/etc/shadow"),
+                    LiteralInput("size", "Bytes for big_output", data_type="integer", min_occurs=0, default=0)],
+            outputs=[ComplexOutput("report", "A small text file", supported_formats=[Format("text/plain")],
+                                   as_reference=True)],
+        )
+
+    @staticmethod
+    def _handler(request, response):
+        import threading
+
+        attack, target = _text(request, "attack"), _text(request, "target", "/etc/shadow")
+        out = os.path.dirname(os.getcwd())   # the handler runs in out/work
+        files = os.path.join(out, "files")
+        if attack == "link_abs":
+            os.symlink(target, os.path.join(files, "leak_abs"))
+        elif attack == "link_rel":
+            os.symlink("../" * 24 + target.lstrip("/"), os.path.join(files, "leak_rel"))
+        elif attack == "files_link":
+            os.rmdir(files)
+            os.symlink(target, files)
+        elif attack == "hardlink":
+            try:
+                os.link(target, os.path.join(files, "leak_hard"))
+            except OSError as exc:
+                raise ProcessError(f"hard link refused here: {exc.strerror}") from None
+        elif attack == "fifo_output":
+            os.mkfifo(os.path.join(files, "leak_fifo"))
+        elif attack == "status_garbage":
+            with open(os.path.join(out, "status.json"), "w") as handle:
+                handle.write('{"percent": "x\u0000", "message": "a\u0000b\u001b' + "m" * 100000 + '"}')
+            time.sleep(1)
+        elif attack in ("swap_output", "result_fifo", "result_zero", "result_huge", "result_abs"):
+            threading.Thread(target=HandBackAttack._after_result, args=(attack, out, target),
+                             name="hostile-swap").start()   # not a daemon: the runner waits for it
+        if attack == "big_output":
+            size = int(_number(request, "size", 0))
+            with open("big.txt", "wb") as handle:
+                handle.truncate(size)
+            response.outputs["report"].file = os.path.abspath("big.txt")
+        else:
+            response.outputs["report"].data = f"attack {attack} planted\n"
+        return response
+
+    @staticmethod
+    def _after_result(attack: str, out: str, target: str) -> None:
+        result = os.path.join(out, "result.json")
+        deadline = time.monotonic() + 60
+        while not os.path.exists(result) and time.monotonic() < deadline:
+            time.sleep(0.002)
+        tmp = os.path.join(out, ".swap")
+        if attack == "swap_output":
+            with open(result) as handle:
+                doc = json.load(handle)
+            for item in doc.get("outputs", []):
+                if item.get("file"):
+                    os.symlink(target, tmp)
+                    os.replace(tmp, os.path.join(out, "files", item["file"]))
+        elif attack == "result_fifo":
+            os.mkfifo(tmp)
+            os.replace(tmp, result)
+        elif attack == "result_zero":
+            os.symlink("/dev/zero", tmp)
+            os.replace(tmp, result)
+        elif attack == "result_huge":
+            with open(tmp, "wb") as handle:
+                handle.truncate(1024 ** 3)
+            os.replace(tmp, result)
+        elif attack == "result_abs":
+            with open(result) as handle:
+                doc = json.load(handle)
+            for item in doc.get("outputs", []):
+                item["file"] = target
+            with open(tmp, "w") as handle:
+                json.dump(doc, handle)
+            os.replace(tmp, result)
+        time.sleep(0.5)  # the runner ends after this thread: the server reads what it left
+
+
+class ConfigProbe(Process):
+    """Reports everything the job can learn of the server's configuration and its own environment."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            self._handler, store_supported=True, status_supported=True,
+            identifier="hostile_config", title="Look for the server's secrets",
+            inputs=[], outputs=[LiteralOutput("outcome", "JSON: configuration, environment, job files",
+                                              data_type="string")],
+        )
+
+    @staticmethod
+    def _handler(request, response):
+        from pywps import configuration
+
+        config = configuration.get_config()
+        seen: dict[str, object] = {
+            "config": {name: dict(config.parser.items(name, raw=True)) for name in config.parser.sections()},
+            "environ": dict(os.environ),
+        }
+        indir = os.path.join(os.path.dirname(os.path.dirname(os.getcwd())), "in")
+        for root in (indir, "/pywps/in"):
+            for name in ("job.json", "batch.sh"):
+                try:
+                    with open(os.path.join(root, name)) as handle:
+                        seen[f"{root}/{name}"] = handle.read()
+                except OSError as exc:
+                    seen[f"{root}/{name}"] = f"error: {exc.strerror}"
+        response.outputs["outcome"].data = json.dumps(seen)
+        return response
+
+
+HOSTILE_CLASSES = [NetworkConnect, WriteOutside, ReadOther, ForkBomb, Allocate, EndlessLoop, SleepLong,
+                   HandBackAttack, ConfigProbe]
 
 
 def hostile_processes() -> list:

@@ -1,0 +1,69 @@
+"""The hand-back attacks in mode multiprocessing (the default), through the WSGI app and its dispatcher."""
+
+from __future__ import annotations
+
+import pytest
+
+from pywps.processes import hostile
+from tests.handback_attacks import (
+    ATTACKS,
+    Host,
+    check_output_cap,
+    check_raw_swap,
+    check_secrets_stay_home,
+    database_url_with_password,
+    execute,
+    final_document,
+    run_attack,
+)
+
+
+@pytest.fixture
+def host(tmp_path):
+    return Host.make(tmp_path)
+
+
+@pytest.fixture
+def attack_client(make_client):
+    return make_client(hostile.testing_processes(), server={"maxoutputsize": "200k"})
+
+
+@pytest.mark.parametrize("attack", sorted(ATTACKS))
+def test_attack(attack_client, host, attack):
+    run_attack(attack_client, host, attack, strict_swaps=False)
+
+
+def test_links_planted_in_files_are_not_published(attack_client, host):
+    run_attack(attack_client, host, "link_abs", strict_swaps=False)
+    outputs = attack_client.application.extensions["pywps"]["dispatcher"].config.outputpath
+    assert not list(outputs.glob("*/leak_*"))
+
+
+def test_files_replaced_by_a_link_is_refused_with_a_clear_message(attack_client, host):
+    message = run_attack(attack_client, host, "files_link")
+    assert "out/files is not a directory" in message
+
+
+def test_raw_output_swap(attack_client, host):
+    check_raw_swap(attack_client, host)
+
+
+def test_output_size_cap(attack_client):
+    check_output_cap(attack_client)
+
+
+def test_a_fifo_result_never_blocks_other_jobs(attack_client, host):
+    """After every attack, ordinary jobs still run, sync and async."""
+    for attack in ("fifo_output", "files_link", "hardlink"):
+        run_attack(attack_client, host, attack, strict_swaps=False)
+    resp = execute(attack_client, "say_hello", "name=after", asynchronous=False)
+    assert resp.xpath_text("//wps:LiteralData") == "Hello after"
+    assert final_document(attack_client, execute(attack_client, "say_hello", "name=x")).xpath(
+        "//wps:ProcessSucceeded")
+
+
+@pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+def test_no_secret_reaches_a_forked_job(make_client, db_url):
+    client = make_client(hostile.testing_processes(), logging={"database": database_url_with_password(db_url)})
+    seen = check_secrets_stay_home(client)
+    assert not seen["config"]["logging"].get("database")
