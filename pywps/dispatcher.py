@@ -477,7 +477,11 @@ class Dispatcher:
         except (ValueError, TypeError, KeyError):
             request = None
         try:
-            document = self._render_failure(job, self.processes.get(job.process), request, exc)
+            document: bytes | None = self._render_failure(job, self.processes.get(job.process), request, exc)
+        except Exception:
+            log.exception("job %s: no failure document could be encoded", job.id)
+            document = None
+        try:
             if self.store.transition(job.id, JobStatus.FAILED, message=message, response=document):
                 job.status, job.response = JobStatus.FAILED, document
                 self._write_static_status(job)
@@ -622,7 +626,7 @@ class Dispatcher:
             tmp = path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_bytes(job.response)
             os.replace(tmp, path)
-        except OSError:
+        except Exception:  # a copy for static serving: the store holds the document
             log.warning("could not write the static status document %s", path, exc_info=True)
 
 
