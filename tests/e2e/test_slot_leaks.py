@@ -109,7 +109,7 @@ def test_writing_the_status_document_fails(client, monkeypatch, asynchronous):
     monkeypatch.setattr(dispatcher, "_write_static_status", failing_once(
         dispatcher._write_static_status, PermissionError(errno.EACCES, "Permission denied"),
         when=lambda job: job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)))
-    resp = execute(client, "say_hello", "name=x", asynchronous)
+    execute(client, "say_hello", "name=x", asynchronous)
     if asynchronous:
         wait_for(lambda: last_job(client).status in (JobStatus.SUCCEEDED, JobStatus.FAILED), 30, 0.05)
     still_serves(client)
