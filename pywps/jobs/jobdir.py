@@ -16,10 +16,11 @@ Every JSON file is written atomically (a temporary file in the same directory, t
 a reader sees the old or the new document, never half of one. No fsync: the files need to survive a
 crashed runner, not a crashed kernel.
 
-Permissions: ``in/`` is 0o755 (readable by any uid), ``in/job.json`` is 0o600 (it holds the job's inputs;
-the docker backend gives it to the container's uid). ``out/`` and ``out/files/`` are 0o777 so a runner
-under another uid (a non-root user inside a container) can write there; pass ``out_uid`` to
-``JobDir.create`` to chown them to that uid and keep them 0o755 instead (needs root).
+Permissions: the job's directory is 0o700 (the server's only); ``in/`` is 0o755 (readable by the
+runner's uid), ``in/job.json`` is 0o600 (it holds the job's inputs; the docker backend gives it to the
+container's uid). ``out/`` and ``out/files/`` are 0o777 so a runner under another uid (a non-root user
+inside a container) can write there; pass ``out_uid`` to ``JobDir.create`` to chown them to that uid and
+keep them 0o755 instead (needs root).
 """
 
 from __future__ import annotations
@@ -95,8 +96,8 @@ class JobDir:
         root = Path(root)
         root.mkdir(parents=True, exist_ok=True)
         path = root / job_id
-        path.mkdir(mode=0o755)
-        os.chmod(path, 0o755)
+        path.mkdir(mode=0o700)
+        os.chmod(path, 0o700)  # no other local user lists or reads a job (runners see in/ and out/ as mounts)
         jd = cls(path)
         for d in (jd.indir, jd.inputs_dir):
             d.mkdir(mode=0o755)

@@ -67,3 +67,26 @@ def test_no_secret_reaches_a_forked_job(make_client, db_url):
     client = make_client(hostile.testing_processes(), logging={"database": database_url_with_password(db_url)})
     seen = check_secrets_stay_home(client)
     assert not seen["config"]["logging"].get("database")
+
+
+def test_links_inside_outputpath_are_never_served(attack_client, host):
+    """A symlinked job directory or file planted under outputpath is not served; real outputs are."""
+    import os
+    import uuid
+
+    dispatcher = attack_client.application.extensions["pywps"]["dispatcher"]
+    final = final_document(attack_client, execute(attack_client, "hostile_handback", "attack=link_abs"))
+    assert final.xpath("//wps:ProcessSucceeded")
+    href = final.xpath("//wps:Reference/@href")[0]
+    job_id, name = href.rsplit("/", 2)[1:]
+    assert attack_client.get(f"/outputs/{job_id}/{name}").status_code == 200
+    outputs = dispatcher.config.outputpath
+    os.symlink(host.secret, outputs / job_id / "planted")
+    fake = str(uuid.uuid4())
+    os.symlink(host.secret.parent, outputs / fake)
+    os.symlink(host.secret.parent, outputs / job_id / "dirlink")
+    for path in (f"/outputs/{job_id}/planted", f"/outputs/{fake}/secret.txt", f"/outputs/{job_id}/dirlink",
+                 f"/outputs/{job_id}/../{job_id}/{name}", "/outputs/not-a-job/x"):
+        resp = attack_client.get(path)
+        assert resp.status_code == 404, path
+        assert b"host secret" not in resp.get_data()
