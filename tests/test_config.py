@@ -78,3 +78,19 @@ def test_get_config_value_facade(tmp_path):
     assert configuration.get_config_value("server", "outputpath") == "/data/out"
     assert configuration.get_config_value("nosuch", "key") == ""
     assert configuration.CONFIG.get("server", "outputpath") == "/data/out"
+
+
+def test_a_job_gets_no_secret_and_no_server_path(tmp_path):
+    from pywps.config import load
+
+    cfg = tmp_path / "secret.cfg"
+    cfg.write_text("[server]\nworkdir = /srv/work\noutputpath = /srv/out\nurl = http://h/wps\n"
+                   "[logging]\ndatabase = postgresql://pywps:Hunter2@db/pywps\nlevel = INFO\n"
+                   "[processing]\nmode = docker\nscheduler_environment = TOKEN=abc\n"
+                   "[data]\napi_token = abc\nmirror = https://user:Hunter2@mirror.example/x\nroot = /data\n")
+    job = load([cfg]).for_job()
+    flat = repr(job)
+    assert "Hunter2" not in flat and "abc" not in flat and "/srv/" not in flat
+    assert job["processing"] == {"mode": "docker"}
+    assert job["data"] == {"mirror": "https://mirror.example/x", "root": "/data"}
+    assert job["server"]["url"] == "http://h/wps" and job["logging"]["level"] == "INFO"
