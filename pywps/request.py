@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import fields
 from typing import Union
 from urllib.parse import parse_qsl, unquote
 
@@ -69,6 +70,10 @@ _OUTPUT_ATTRS = {
     "uom": "uom",
 }
 _NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+# A character XML 1.0 cannot carry (https://www.w3.org/TR/xml/#charsets), lone surrogates included
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+# KVP parameters whose items are percent-decoded once more by the parser
+_KVP_LISTS = {"datainputs": "DataInputs", "responsedocument": "ResponseDocument", "rawdataoutput": "RawDataOutput"}
 
 
 # ---------------------------------------------------------------------------------------------- entry point
@@ -100,7 +105,83 @@ def parse_request(
         except UnicodeDecodeError:
             raise InvalidParameterValue("The form-encoded body is not UTF-8", locator="request") from None
         return parse_kvp({**form, **dict(args.items())})
-    return parse_xml_request(body)
+    return check_xml_chars(parse_xml_request(body))
+
+
+# ---------------------------------------------------------------------------------------------- XML 1.0 text
+#
+# Everything a request carries may be echoed in a response document; lxml refuses to write what XML 1.0
+# cannot carry (NUL, most C0 controls, U+FFFE/U+FFFF, lone surrogates), and a job already holding a slot
+# would then fail while rendering. Such text is refused here, before anything else sees it.
+
+
+def _refuse_non_xml(text: str, what: str, locator: str) -> None:
+    match = _NOT_XML.search(text)
+    if match:
+        raise InvalidParameterValue(
+            f"{what} contains the character U+{ord(match.group()):04X} (position {match.start()}), "
+            "which XML 1.0 cannot represent", locator=locator)
+
+
+def _xml_safe(text: str) -> str:
+    """``text`` with the characters XML 1.0 cannot carry replaced (for a locator)."""
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def _kvp_items(args: Mapping[str, str]) -> Iterable[tuple[str, str]]:
+    """Every (key, value) pair, repeated keys included (werkzeug ``MultiDict``) or not (a plain dict)."""
+    if hasattr(args, "getlist"):
+        return args.items(multi=True)  # type: ignore[call-arg]
+    return args.items()
+
+
+def _check_kvp_chars(args: Mapping[str, str]) -> None:
+    """Refuse KVP names and values (percent-decoded list items included) that XML 1.0 cannot carry."""
+    for key, value in _kvp_items(args):
+        _refuse_non_xml(key, "A parameter name", _xml_safe(key))
+        name = _KVP_LISTS.get(key.lower())
+        if name is None:
+            _refuse_non_xml(value, f"Parameter {key!r}", key)
+            continue
+        for item in value.split(";"):
+            if name == "DataInputs":
+                identifier = unquote(item.partition("=")[0]).strip()
+            else:
+                identifier = unquote(_split_attributes(item, _OUTPUT_ATTRS)[0]).strip().rstrip("=").strip()
+            _refuse_non_xml(identifier, f"An identifier in {name}", name)
+            _refuse_non_xml(unquote(item), f"{name} item {identifier!r}", identifier or name)
+
+
+# request field -> the parameter a client would recognise as locator
+_LOCATORS = {
+    "identifier": "identifier", "identifiers": "identifier", "language": "language",
+    "accept_versions": "AcceptVersions", "update_sequence": "updateSequence", "sections": "sections",
+}
+
+
+def _strings(obj: object) -> Iterable[tuple[str, str]]:
+    """(field name, text) of every string in a request model object, tuples of tuples included."""
+    for f in fields(obj):  # type: ignore[arg-type]
+        stack = [getattr(obj, f.name)]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, str):
+                yield f.name, value
+            elif isinstance(value, tuple):
+                stack.extend(v for v in value if isinstance(v, (str, tuple)))
+
+
+def check_xml_chars(request: AnyRequest) -> AnyRequest:
+    """Return ``request`` if every text it carries can be written in XML 1.0, else raise InvalidParameterValue."""
+    for name, text in _strings(request):
+        _refuse_non_xml(text, f"Parameter {name!r}", _LOCATORS.get(name, name))
+    if isinstance(request, ExecuteRequest):
+        items = [("DataInputs", i) for i in request.inputs] + [("ResponseForm", o) for o in request.outputs]
+        for parent, item in items:
+            _refuse_non_xml(item.identifier, f"An identifier in {parent}", parent)
+            for name, text in _strings(item):
+                _refuse_non_xml(text, f"{name} of {item.identifier!r}", item.identifier)
+    return request
 
 
 # ---------------------------------------------------------------------------------------------- KVP
@@ -112,6 +193,7 @@ def _lower_keys(args: Mapping[str, str]) -> dict[str, str]:
 
 def parse_kvp(args: Mapping[str, str]) -> AnyRequest:
     """Parse KVP (query string) parameters; keys are case-insensitive."""
+    _check_kvp_chars(args)
     kvp = _lower_keys(args)
     service = kvp.get("service")
     if service is None or not service.strip():
