@@ -141,14 +141,23 @@ class Operations:
         return self._raw(outcome)
 
     def _check_input_sizes(self, request: ExecuteRequest) -> None:
-        """Refuse inline complex inputs larger than ``maxsingleinputsize`` before a job is created."""
+        """Refuse inline inputs (literal, complex, bbox) larger than ``maxsingleinputsize`` before a job is created.
+
+        KVP values (complex and bbox text included) arrive as ``literal``; a typed bbox counts as its text.
+        """
         limit = self.config.getsize("server", "maxsingleinputsize")
+        if not limit:
+            return
         for value in request.inputs:
-            if not limit or value.kind != "complex" or not value.data:
-                continue
-            size = len(value.data.encode("utf-8"))
-            if (value.encoding or "").lower() == "base64":
-                size = size * 3 // 4
+            if value.kind == "reference":
+                continue  # fetched later, against the same limit
+            if value.kind == "bbox":
+                corners = (*value.lower_corner, *value.upper_corner)
+                size = len(value.crs or "") + sum(len(repr(c)) + 1 for c in corners)
+            else:
+                size = len(value.data.encode("utf-8")) if value.data else 0
+                if (value.encoding or "").lower() == "base64":
+                    size = size * 3 // 4
             if size > limit:
                 raise FileSizeExceeded(f"input {value.identifier!r} is larger than {limit} bytes",
                                        locator=value.identifier)

@@ -1,6 +1,7 @@
 """Bad input gets a clear 4xx and never leaks a job slot (issue 10), through ``pywps.Service``.
 
-Control characters anywhere in a request. Every test ends with no job slot taken.
+Control characters anywhere in a request, inline inputs over ``maxsingleinputsize`` (literal and bbox
+too, not only complex). Every test ends with no job slot taken.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ WPS_NS = "http://www.opengis.net/wps/1.0.0"
 OWS_NS = "http://www.opengis.net/ows/1.1"
 EXECUTE = "/wps?service=WPS&request=Execute&version=1.0.0"
 ASYNC = "&storeExecuteResponse=true&status=true"
+LIMIT = 200 * 1024
 
 
 @pytest.fixture
@@ -125,3 +127,45 @@ class TestControlCharacters:
         succeeded(client.get(f"{EXECUTE}&identifier=say_hello&DataInputs=name=ok"))
         assert slots_taken(service) == 0
 
+
+class TestInlineSizes:
+    big = "x" * (500 * 1024)
+
+    def test_literal_kvp(self, service, client):
+        resp = client.get(f"{EXECUTE}&identifier=say_hello&DataInputs=name={self.big}")
+        assert report(resp) == ("FileSizeExceeded", "name", 413)
+        assert slots_taken(service) == 0
+
+    def test_literal_kvp_async(self, service, client):
+        resp = client.get(f"{EXECUTE}&identifier=say_hello&DataInputs=name={self.big}{ASYNC}")
+        assert report(resp) == ("FileSizeExceeded", "name", 413)
+        assert slots_taken(service) == 0 and not service.dispatcher.store.list()
+
+    def test_literal_xml(self, service, client):
+        resp = post(client, execute_xml("say_hello", f"<wps:LiteralData>{self.big}</wps:LiteralData>"))
+        assert report(resp) == ("FileSizeExceeded", "name", 413)
+        assert slots_taken(service) == 0
+
+    def test_multibyte_literal_counts_bytes(self, service, client):
+        value = "\u00e9" * (LIMIT // 2 + 10)  # fewer characters than the limit, more UTF-8 bytes
+        resp = client.get(f"{EXECUTE}&identifier=say_hello&DataInputs=name={quote(value)}")
+        assert report(resp) == ("FileSizeExceeded", "name", 413)
+        assert slots_taken(service) == 0
+
+    def test_complex_kvp_and_xml(self, service, client):
+        resp = client.get(f"{EXECUTE}&identifier=echo_complex&DataInputs=input={self.big}@mimeType=text/plain")
+        assert report(resp) == ("FileSizeExceeded", "input", 413)
+        data = f'<wps:ComplexData mimeType="text/plain">{self.big}</wps:ComplexData>'
+        assert report(post(client, execute_xml("echo_complex", data, "input"))) == ("FileSizeExceeded", "input", 413)
+        assert slots_taken(service) == 0
+
+    def test_bbox_text(self, service, client):
+        resp = client.get(f"{EXECUTE}&identifier=echo_bbox&DataInputs=bbox=1,2,3,4,EPSG:{self.big}")
+        assert report(resp) == ("FileSizeExceeded", "bbox", 413)
+        assert slots_taken(service) == 0
+
+    def test_under_the_limit(self, service, client):
+        value = "y" * (LIMIT - 1024)
+        doc = succeeded(client.get(f"{EXECUTE}&identifier=say_hello&DataInputs=name={value}"))
+        assert doc.findtext(f".//{{{WPS_NS}}}LiteralData") == "Hello " + value
+        assert slots_taken(service) == 0
