@@ -9,6 +9,7 @@ import base64
 import binascii
 import contextlib
 import logging
+import math
 import os
 import re
 import uuid as uuidlib
@@ -23,7 +24,7 @@ from pywps.exceptions import (
     MissingParameterValue,
     NoApplicableCode,
 )
-from pywps.inout.basic import SOURCE_TYPE, UOM, _safe_name, get_translation
+from pywps.inout.basic import SOURCE_TYPE, UOM, _safe_name, get_translation, parse_coordinate
 from pywps.inout.formats import Format, is_binary_mime, is_xml_mime
 from pywps.inout.inputs import BoundingBoxInput, ComplexInput, LiteralInput
 from pywps.inout.literaltypes import to_text
@@ -155,13 +156,15 @@ def parse_kvp_bbox(text: str, identifier: str) -> tuple[list[float], str | None,
         if rest:
             rest.append(token)
             continue
-        try:
-            numbers.append(float(token))
-        except ValueError:
+        number = parse_coordinate(token)
+        if number is None:
             rest.append(token)
+        else:
+            numbers.append(number)
     if len(numbers) < 4 or len(numbers) % 2 or len(rest) > 2:
         raise InvalidParameterValue(
-            f"bounding box {identifier!r} must be minx,miny,maxx,maxy[,crs[,dimensions]]", locator=identifier)
+            f"bounding box {identifier!r} must be minx,miny,maxx,maxy[,crs[,dimensions]] with finite numbers",
+            locator=identifier)
     crs = (rest[0] or None) if rest else None
     dimensions = None
     if len(rest) == 2:
@@ -187,11 +190,24 @@ def _bbox_of(value: InputValue) -> tuple[list[float], str | None, int | None]:
 
 
 def _check_bbox(definition: BoundingBoxInput, value: InputValue) -> tuple[list[float], str | None, int]:
+    """Corners, crs and dimensions of a bbox occurrence, checked against ``definition``.
+
+    Corners are finite; there are 2 x the declared dimensions of them; lower <= upper, except in a
+    geographic CRS, where a box may cross the antimeridian.
+    """
     corners, crs, dimensions = _bbox_of(value)
+    if not all(math.isfinite(c) for c in corners):
+        raise InvalidParameterValue(f"bounding box {value.identifier!r}: coordinates must be finite numbers",
+                                    locator=value.identifier)
     dims = dimensions or len(corners) // 2
     if dims != len(corners) // 2:
         raise InvalidParameterValue(f"bounding box {value.identifier!r}: dimensions {dims} do not match "
                                     f"{len(corners) // 2}-dimensional corners", locator=value.identifier)
+    declared = getattr(definition, "dimensions", None)
+    if declared and dims != declared:
+        raise InvalidParameterValue(f"bounding box {value.identifier!r} has {len(corners)} coordinates; "
+                                    f"the input is {declared}-dimensional, so it takes {2 * declared}",
+                                    locator=value.identifier)
     lower, upper = corners[:dims], corners[dims:]
     if any(lo > up for lo, up in zip(lower, upper, strict=True)) and not _is_geographic(crs or definition.crs):
         raise InvalidParameterValue(f"bounding box {value.identifier!r}: lower corner above upper corner",

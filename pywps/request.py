@@ -19,6 +19,7 @@ from pywps.exceptions import (
     OptionNotSupported,
     VersionNegotiationFailed,
 )
+from pywps.inout.basic import parse_coordinate
 from pywps.ows import OWS_NS, WPS2_NS, WPS_NS, XLINK_NS, parse_xml
 from pywps.requestmodel import (
     DescribeProcessRequest,
@@ -69,7 +70,6 @@ _OUTPUT_ATTRS = {
     "schema": "schema",
     "uom": "uom",
 }
-_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
 # A character XML 1.0 cannot carry (https://www.w3.org/TR/xml/#charsets), lone surrogates included
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 # KVP parameters whose items are percent-decoded once more by the parser
@@ -392,8 +392,8 @@ def bbox_from_string(text: str, identifier: str = "") -> InputValue:
     parts = [p.strip() for p in unquote(text).split(",") if p.strip()]
     numbers: list[float] = []
     i = 0
-    while i < len(parts) and _NUMBER.match(parts[i]):
-        numbers.append(float(parts[i]))
+    while i < len(parts) and (number := parse_coordinate(parts[i])) is not None:
+        numbers.append(number)
         i += 1
     rest = parts[i:]
     crs = rest[0] if rest else None
@@ -405,8 +405,8 @@ def bbox_from_string(text: str, identifier: str = "") -> InputValue:
             raise InvalidParameterValue(f"Bad bounding box dimensions {rest[1]!r}",
                                         locator=identifier) from None
     if len(numbers) < 2 or len(numbers) % 2 or len(rest) > 2 or dimensions != len(numbers) // 2:
-        raise InvalidParameterValue(f"Bad bounding box {text!r}: expected minx,miny,maxx,maxy[,crs]",
-                                    locator=identifier)
+        raise InvalidParameterValue(f"Bad bounding box {text!r}: expected minx,miny,maxx,maxy[,crs] "
+                                    "with finite numbers", locator=identifier)
     half = len(numbers) // 2
     return InputValue(identifier=identifier, kind="bbox", crs=crs, dimensions=dimensions,
                       lower_corner=tuple(numbers[:half]), upper_corner=tuple(numbers[half:]))
@@ -557,11 +557,12 @@ def _complex(value: etree._Element, identifier: str, mime_type: str | None = Non
 
 
 def _floats(text: str, identifier: str) -> tuple[float, ...]:
-    try:
-        return tuple(float(v) for v in text.replace(",", " ").split())
-    except ValueError:
-        raise InvalidParameterValue(f"Input {identifier!r}: bad coordinates {text!r}",
-                                    locator=identifier) from None
+    """Corner coordinates: finite decimal numbers (no NaN or INF, which a response could not echo)."""
+    numbers = tuple(parse_coordinate(v) for v in text.replace(",", " ").split())
+    if None in numbers:
+        raise InvalidParameterValue(f"Input {identifier!r}: coordinates must be finite numbers, not {text[:200]!r}",
+                                    locator=identifier)
+    return numbers  # type: ignore[return-value]
 
 
 def _bbox(value: etree._Element, identifier: str, ows: str) -> InputValue:

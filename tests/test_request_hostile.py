@@ -1,4 +1,4 @@
-"""Hostile request text: characters XML 1.0 cannot carry.
+"""Hostile request text: characters XML 1.0 cannot carry, and bounding boxes no response could echo.
 
 Parser level (``pywps.request``, ``pywps.execute`` validation); the same requests end to end, with the
 job slots checked, are in ``tests/e2e/test_hostile_requests.py``.
@@ -10,7 +10,12 @@ import pytest
 from werkzeug.datastructures import MultiDict
 
 from pywps.exceptions import InvalidParameterValue
-from pywps.request import check_xml_chars, parse_request
+from pywps.execute import parse_kvp_bbox, validate_execute_request
+from pywps.inout.basic import parse_coordinate
+from pywps.inout.inputs import BoundingBoxInput
+from pywps.process import Process
+from pywps.processes.examples import BoundingBoxEcho
+from pywps.request import bbox_from_string, check_xml_chars, parse_request
 from pywps.requestmodel import ExecuteRequest, GetCapabilitiesRequest, InputValue, OutputRequest
 
 WPS_NS = "http://www.opengis.net/wps/1.0.0"
@@ -146,3 +151,79 @@ class TestXmlCharacters:
                 check_xml_chars(request)
             assert info.value.locator == locator, request
 
+
+class TestCoordinates:
+    @pytest.mark.parametrize("text, value", [("1", 1.0), (" -2.5 ", -2.5), ("+.5", 0.5), ("1e3", 1000.0),
+                                             ("4.", 4.0), ("-0", 0.0), ("1E-2", 0.01)])
+    def test_numbers(self, text, value):
+        assert parse_coordinate(text) == value
+
+    @pytest.mark.parametrize("text", ["NaN", "nan", "inf", "-INF", "Infinity", "1e999", "-1e400", "1_0", "",
+                                      "\u0661", "0x10", "1,5", "1 2", "e3", ".", "1\n2"])
+    def test_not_numbers(self, text):
+        assert parse_coordinate(text) is None
+
+
+class TestBoundingBoxes:
+    @pytest.mark.parametrize("text", ["NaN,NaN,NaN,NaN", "nan,1,2,3", "1,2,inf,4", "-Infinity,0,1,1",
+                                      "1,2,3,1e999", "1_0,0,1,1"])
+    def test_non_finite_kvp(self, text):
+        with pytest.raises(InvalidParameterValue) as info:
+            bbox_from_string(text, "bb")
+        assert info.value.locator == "bb"
+        with pytest.raises(InvalidParameterValue) as info:
+            parse_kvp_bbox(text, "bb")
+        assert info.value.locator == "bb"
+        with pytest.raises(InvalidParameterValue) as info:
+            validate_execute_request(BoundingBoxEcho(), ExecuteRequest("echo_bbox", inputs=(
+                InputValue("bbox", data=text),)))
+        assert info.value.locator == "bbox"
+
+    @pytest.mark.parametrize("lower, upper", [("NaN NaN", "NaN NaN"), ("0 0", "INF 1"), ("0 0", "1e999 1"),
+                                              ("-inf 0", "1 1")])
+    def test_non_finite_xml(self, lower, upper):
+        body = (f'<wps:Execute service="WPS" version="1.0.0" xmlns:wps="{WPS_NS}" xmlns:ows="{OWS_NS}">'
+                "<ows:Identifier>echo_bbox</ows:Identifier><wps:DataInputs><wps:Input>"
+                "<ows:Identifier>bbox</ows:Identifier><wps:Data><wps:BoundingBoxData>"
+                f"<ows:LowerCorner>{lower}</ows:LowerCorner><ows:UpperCorner>{upper}</ows:UpperCorner>"
+                "</wps:BoundingBoxData></wps:Data></wps:Input></wps:DataInputs></wps:Execute>").encode()
+        with pytest.raises(InvalidParameterValue) as info:
+            parse_request("POST", {}, body)
+        assert info.value.locator == "bbox"
+
+    def test_non_finite_typed_value(self):
+        """A typed bbox built elsewhere (JSON of a job, a test) is checked too."""
+        for corner in (float("nan"), float("inf")):
+            with pytest.raises(InvalidParameterValue):
+                validate_execute_request(BoundingBoxEcho(), ExecuteRequest("echo_bbox", inputs=(
+                    InputValue("bbox", kind="bbox", lower_corner=(0.0, corner), upper_corner=(1.0, 1.0)),)))
+
+    @pytest.mark.parametrize("value", [
+        InputValue("bbox", data=",".join(["1"] * 1000)),
+        InputValue("bbox", data="0,0,0,1,1,1"),
+        InputValue("bbox", data="0,0,0,1,1,1,EPSG:4979,3"),
+        InputValue("bbox", kind="bbox", lower_corner=(0.0,) * 500, upper_corner=(1.0,) * 500, dimensions=500),
+        InputValue("bbox", kind="bbox", lower_corner=(0.0, 0.0, 0.0), upper_corner=(1.0, 1.0, 1.0), dimensions=3),
+    ])
+    def test_coordinates_must_match_declared_dimensions(self, value):
+        with pytest.raises(InvalidParameterValue) as info:
+            validate_execute_request(BoundingBoxEcho(), ExecuteRequest("echo_bbox", inputs=(value,)))
+        assert info.value.locator == "bbox"
+
+    def test_three_dimensional_input(self):
+        process = Process(lambda r, s: s, "b3", "B3", inputs=[BoundingBoxInput("b", "B", ["EPSG:4979"], dimensions=3)])
+        validate_execute_request(process, ExecuteRequest("b3", inputs=(InputValue("b", data="0,0,0,1,1,1"),)))
+        with pytest.raises(InvalidParameterValue):
+            validate_execute_request(process, ExecuteRequest("b3", inputs=(InputValue("b", data="0,0,1,1"),)))
+
+    @pytest.mark.parametrize("text", ["1,2,3,4", "1,2,3,4,EPSG:3035", "1,2,3,4,EPSG:4326,2",
+                                      "170,-10,-170,10,EPSG:4326", "-1.5e2,2,+3,4.", " 1 , 2 , 3 , 4 "])
+    def test_valid_boxes_still_pass(self, text):
+        request = ExecuteRequest("echo_bbox", inputs=(InputValue("bbox", data=text),))
+        validate_execute_request(BoundingBoxEcho(), request)
+
+    def test_lower_above_upper_outside_geographic_crs(self):
+        """Kept as before: refused in a projected CRS; a geographic box may cross the antimeridian."""
+        with pytest.raises(InvalidParameterValue):
+            validate_execute_request(BoundingBoxEcho(), ExecuteRequest("echo_bbox", inputs=(
+                InputValue("bbox", data="3,2,1,4,EPSG:3035"),)))

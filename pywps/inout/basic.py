@@ -10,7 +10,9 @@ import base64
 import copy
 import json
 import logging
+import math
 import os
+import re
 import shutil
 import tempfile
 from collections import namedtuple
@@ -570,6 +572,18 @@ class BasicBoundingBox:
         self._set_source("data")  # type: ignore[attr-defined]
 
 
+_DECIMAL = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def parse_coordinate(text: str) -> float | None:
+    """A finite number written in decimal ('-2.5', '1e3'); None for anything else ('NaN', 'INF', '1e999', '1_0')."""
+    text = text.strip()
+    if not _DECIMAL.fullmatch(text):
+        return None
+    value = float(text)
+    return value if math.isfinite(value) else None
+
+
 def parse_bbox_values(value: Any) -> list[float]:
     """Corners from ``[minx, miny, maxx, maxy]``, ``[[minx, miny], [maxx, maxy]]`` or 'minx,miny,maxx,maxy'."""
     if value is None:
@@ -617,5 +631,5 @@ def normalise_allowed_values(allowed_values: Any) -> tuple[list[Any], bool]:
 
 __all__ = [
     "SOURCE_TYPE", "UOM", "OGCUNIT", "IOHandler", "BasicIO", "BasicLiteral", "BasicComplex",
-    "BasicBoundingBox", "AllowedValue", "get_translation", "lower_case_dict", "parse_bbox_values",
+    "BasicBoundingBox", "AllowedValue", "get_translation", "lower_case_dict", "parse_bbox_values", "parse_coordinate",
 ]

@@ -1,7 +1,7 @@
 """Bad input gets a clear 4xx and never leaks a job slot (issue 10), through ``pywps.Service``.
 
 Control characters anywhere in a request, inline inputs over ``maxsingleinputsize`` (literal and bbox
-too, not only complex). Every test ends with no job slot taken.
+too, not only complex), NaN/INF and over-long bounding boxes. Every test ends with no job slot taken.
 """
 
 from __future__ import annotations
@@ -68,6 +68,11 @@ def execute_xml(identifier: str, data: str, input_id: str = "name") -> str:
             f"<ows:Identifier>{identifier}</ows:Identifier><wps:DataInputs><wps:Input>"
             f"<ows:Identifier>{input_id}</ows:Identifier><wps:Data>{data}</wps:Data></wps:Input>"
             "</wps:DataInputs></wps:Execute>")
+
+
+def bbox_xml(lower: str, upper: str) -> str:
+    return execute_xml("echo_bbox", f"<wps:BoundingBoxData><ows:LowerCorner>{lower}</ows:LowerCorner>"
+                                    f"<ows:UpperCorner>{upper}</ows:UpperCorner></wps:BoundingBoxData>", "bbox")
 
 
 class TestControlCharacters:
@@ -168,4 +173,38 @@ class TestInlineSizes:
         value = "y" * (LIMIT - 1024)
         doc = succeeded(client.get(f"{EXECUTE}&identifier=say_hello&DataInputs=name={value}"))
         assert doc.findtext(f".//{{{WPS_NS}}}LiteralData") == "Hello " + value
+        assert slots_taken(service) == 0
+
+
+class TestBoundingBoxes:
+    @pytest.mark.parametrize("text", ["NaN,NaN,NaN,NaN", "1,2,inf,4", "-Infinity,0,1,1", "0,0,1,1e999",
+                                      "nan,nan,nan,nan,EPSG:4326,2"])
+    def test_non_finite_kvp(self, service, client, text):
+        resp = client.get(f"{EXECUTE}&identifier=echo_bbox&DataInputs=bbox={text}")
+        assert report(resp) == ("InvalidParameterValue", "bbox", 400)
+        assert slots_taken(service) == 0
+
+    @pytest.mark.parametrize("lower, upper", [("NaN NaN", "NaN NaN"), ("0 0", "INF 1"), ("0 -1e400", "1 1")])
+    def test_non_finite_xml(self, service, client, lower, upper):
+        assert report(post(client, bbox_xml(lower, upper))) == ("InvalidParameterValue", "bbox", 400)
+        assert slots_taken(service) == 0
+
+    @pytest.mark.parametrize("mode", ["", ASYNC])
+    def test_too_many_coordinates_kvp(self, service, client, mode):
+        numbers = ",".join(["1"] * 1000)
+        resp = client.get(f"{EXECUTE}&identifier=echo_bbox&DataInputs=bbox={numbers}{mode}")
+        assert report(resp) == ("InvalidParameterValue", "bbox", 400)
+        assert slots_taken(service) == 0 and not service.dispatcher.store.list()
+
+    def test_too_many_coordinates_xml(self, service, client):
+        corner = " ".join(["1"] * 500)
+        assert report(post(client, bbox_xml(corner, corner))) == ("InvalidParameterValue", "bbox", 400)
+        assert report(post(client, bbox_xml("0 0 0", "1 1 1"))) == ("InvalidParameterValue", "bbox", 400)
+        assert slots_taken(service) == 0
+
+    def test_valid_boxes_echoed(self, service, client):
+        doc = succeeded(client.get(f"{EXECUTE}&identifier=echo_bbox&DataInputs=bbox=1,2,3,4,EPSG:3035"))
+        assert doc.findtext(f".//{{{OWS_NS}}}LowerCorner").split() == ["1.0", "2.0"]
+        doc = succeeded(post(client, bbox_xml("170 -10", "-170 10")))  # across the antimeridian, EPSG:4326
+        assert doc.findtext(f".//{{{OWS_NS}}}UpperCorner").split() == ["-170.0", "10.0"]
         assert slots_taken(service) == 0
