@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, request, send_file
+from flask import Flask, Response, g, request, send_file
 
 from pywps.config import Config, load
 from pywps.exceptions import FileSizeExceeded, NoApplicableCode, OperationNotSupported
@@ -81,6 +81,7 @@ def create_app(config: Config | None = None, processes: Iterable[Any] = (), disp
         return Response(reply.body, status=reply.status, content_type=reply.content_type, headers=reply.headers)
 
     def dispatch(parsed) -> Reply:
+        g.pywps_operation = type(parsed).__name__  # the label of this request in /metrics
         if isinstance(parsed, GetCapabilitiesRequest):
             return operations.get_capabilities(parsed)
         if isinstance(parsed, DescribeProcessRequest):
@@ -117,15 +118,9 @@ def create_app(config: Config | None = None, processes: Iterable[Any] = (), disp
     output_prefix = urlsplit(config.outputurl).path.rstrip("/") or "/outputs"
     app.add_url_rule(f"{output_prefix}/<path:name>", "outputs", outputs)
 
-    def health() -> Response:
-        try:
-            dispatcher.store.count(["accepted"])
-            return Response('{"status": "ok"}\n', content_type="application/json")
-        except Exception as exc:  # noqa: BLE001 - health reports, never raises
-            return Response(f'{{"status": "error", "detail": "{type(exc).__name__}"}}\n', status=503,
-                            content_type="application/json")
+    from pywps.metrics import install
 
-    app.add_url_rule("/health", "health", health)
+    install(app, config, dispatcher)  # /health, /metrics ([metrics] enabled, token), request counters
     return app
 
 
