@@ -20,20 +20,30 @@ from pywps.exceptions import ConfigurationError
 log = logging.getLogger(__name__)
 
 
-def check_mod_wsgi() -> None:
+def _mod_wsgi():
+    """The ``mod_wsgi`` module when running inside Apache mod_wsgi, else None."""
+    if "mod_wsgi" in sys.modules:
+        return sys.modules["mod_wsgi"]
+    try:
+        import mod_wsgi  # type: ignore[import-not-found]  # exists only inside Apache
+    except ImportError:
+        return None
+    return mod_wsgi
+
+
+def check_mod_wsgi(module=None) -> None:
     """Refuse what cannot work under Apache mod_wsgi, saying which directive to change.
 
     Jobs are forked from the server process (``mode = multiprocessing``) and lxml is used throughout:
     neither works in a mod_wsgi sub-interpreter (a child forked there dies with ``Fatal Python error:
     _PyInterpreterState_DeleteExceptMain: not main interpreter``), so the application must run in the main
-    interpreter, ``%{GLOBAL}``. In embedded mode Apache's own children would run the dispatcher and the jobs.
+    interpreter, ``%{GLOBAL}``. In embedded mode Apache's own children would run the dispatcher and the
+    jobs. Loaded by a request rather than when the daemon process starts, nothing would move the jobs after
+    ``apachectl graceful`` (Debian's logrotate does one every day) until some request arrives.
     """
-    module = sys.modules.get("mod_wsgi")
+    module = module or _mod_wsgi()
     if module is None:
-        try:
-            import mod_wsgi as module  # type: ignore[import-not-found,no-redef]  # only inside Apache
-        except ImportError:
-            return
+        return
     group = getattr(module, "application_group", "")
     if group:
         raise ConfigurationError(
@@ -45,6 +55,17 @@ def check_mod_wsgi() -> None:
             "PyWPS runs in mod_wsgi embedded mode (inside Apache's own worker processes); run it in daemon "
             "mode: WSGIDaemonProcess pywps ... and process-group=pywps on WSGIScriptAlias, as in "
             "docs/apache/pywps.conf")
+    try:
+        module.request_data()  # answers only while a request is being handled
+    except RuntimeError:
+        return  # preloaded (WSGIImportScript): the dispatcher starts with the daemon process
+    except AttributeError:
+        return  # a mod_wsgi too old to tell
+    raise ConfigurationError(
+        "PyWPS was loaded by a request, not when its mod_wsgi daemon process started, so after a graceful "
+        "restart no job would move until a request arrives: add WSGIImportScript /PATH/TO/pywps.wsgi "
+        f"process-group={module.process_group} application-group=%{{GLOBAL}} after WSGIDaemonProcess, as in "
+        "docs/apache/pywps.conf")
 
 
 def make_application():
@@ -61,9 +82,32 @@ def make_application():
     return Service(processes=processes, cfgfiles=[cfg] if cfg else None)
 
 
-try:
-    application = make_application()
-except ConfigurationError as error:
-    # one line where the operator looks (gunicorn's stderr, Apache's error log), then refuse to load
-    print(f"pywps: configuration error: {error}", file=sys.stderr, flush=True)
-    raise
+class Refusing:
+    """Stands in for the application under mod_wsgi when it could not be made: every request gets a short
+    503 (the reason was logged once, in one line, when the daemon process loaded it)."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def __call__(self, environ: dict, start_response):
+        body = b"Service unavailable: the server is misconfigured; the reason is in the server's error log\n"
+        start_response("503 Service Unavailable", [("Content-Type", "text/plain"),
+                                                   ("Content-Length", str(len(body)))])
+        return [body]
+
+
+def load_application():
+    """Make the application; a configuration error is one line on stderr (the server's error log), then:
+    gunicorn's worker fails to boot (gunicorn stops), mod_wsgi answers 503, anything else gets the error."""
+    try:
+        return make_application()
+    except ConfigurationError as error:
+        print(f"pywps: configuration error: {error}", file=sys.stderr, flush=True)
+        if _mod_wsgi() is not None:
+            return Refusing(str(error))
+        if "gunicorn" in sys.modules:
+            raise SystemExit(3) from None  # gunicorn's WORKER_BOOT_ERROR: the arbiter halts, no restart loop
+        raise
+
+
+application = load_application()
