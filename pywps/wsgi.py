@@ -70,10 +70,10 @@ def check_mod_wsgi(module=None) -> None:
 
 def make_application():
     """The ``Service`` for ``$PYWPS_CFG`` and ``$PYWPS_PROCESSES`` (a configuration error names file and key)."""
+    check_mod_wsgi()  # before anything imports lxml, which refuses a second interpreter with an ImportError
     from pywps.cli import UsageError, load_processes
     from pywps.service import Service
 
-    check_mod_wsgi()
     cfg = os.environ.get("PYWPS_CFG")
     try:
         processes = load_processes(os.environ.get("PYWPS_PROCESSES"))
