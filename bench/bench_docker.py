@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pywps.config import Config
 from pywps.jobs.jobdir import JobDir
+from pywps.jobs.model import JobRecord
 from pywps.requestmodel import ExecuteRequest, InputValue
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def backend_run(workdir: Path, image: str) -> tuple[Callable[[], None], Callable
     """One say_hello job straight through the backend."""
     from pywps.backends.docker import Container
 
-    backend = Container(make_config(workdir, image), instance_id=f"bench-{uuid.uuid4().hex[:6]}")
+    backend = Container(make_config(workdir, image).processing, instance_id=f"bench-{uuid.uuid4().hex[:6]}")
     root = workdir / "jobs"
 
     def run() -> None:
@@ -68,7 +69,7 @@ def backend_run(workdir: Path, image: str) -> tuple[Callable[[], None], Callable
         jobdir.write_job({"job_id": job_id, "request": request.to_dict(), "limits": {},
                           "process": {"identifier": "say_hello", "module": "pywps.processes.examples",
                                       "qualname": "SayHello", "sys_path": []}})
-        handle = backend.start(job_id, jobdir.path, "say_hello")
+        handle = backend.start(JobRecord(id=job_id, process="say_hello", request="{}"), jobdir)
         status = backend.wait(handle, timeout=120)
         backend.cleanup(handle)
         if status.exit_code != 0:

@@ -11,10 +11,10 @@ LOGGER = logging.getLogger("PYWPS")
 
 def configure_logging(config: Config) -> None:
     """Apply ``[logging] level``, ``file`` and ``format`` to the ``pywps`` and ``PYWPS`` loggers once."""
-    level = getattr(logging, config.getstr("logging", "level", "INFO").upper(), logging.INFO)
-    fmt = config.getstr("logging", "format") or "%(asctime)s %(levelname)s %(name)s %(message)s"
+    level = getattr(logging, config.logging.level, logging.INFO)
+    fmt = config.logging.format or "%(asctime)s %(levelname)s %(name)s %(message)s"
     handler: logging.Handler
-    filename = config.getstr("logging", "file")
+    filename = config.logging.file
     handler = logging.FileHandler(filename) if filename else logging.StreamHandler()
     handler.setFormatter(logging.Formatter(fmt))
     for name in ("pywps", "PYWPS"):

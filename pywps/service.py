@@ -45,11 +45,11 @@ def create_app(config: Config | None = None, processes: Iterable[Any] = (), disp
         directory.mkdir(parents=True, exist_ok=True)
     dispatcher = dispatcher or Dispatcher(config, {p.identifier: p for p in processes})
     dispatcher.backend.check()
-    from pywps.worker import preload
+    from pywps.registry import preload
 
     preload(processes)
     operations = Operations(config, processes, dispatcher)
-    max_request = config.getsize("server", "maxrequestsize")
+    max_request = config.server.maxrequestsize
 
     app = Flask("pywps")
     app.config["MAX_CONTENT_LENGTH"] = None

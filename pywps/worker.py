@@ -8,7 +8,6 @@ It reads ``in/job.json``, runs the process and writes ``out/status.json``, ``out
 from __future__ import annotations
 
 import argparse
-import importlib
 import logging
 import os
 import re
@@ -18,63 +17,14 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from pywps.exceptions import NoApplicableCode
+from pywps.exceptions import NoApplicableCode, ProcessError
 from pywps.jobs.jobdir import JobDir
+from pywps.registry import load_process
 from pywps.requestmodel import ExecuteRequest
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 2.0
-_PRELOADED: dict[str, Any] = {}
-
-
-def preload(processes: list[Any]) -> None:
-    """Make already-imported process objects available to forked workers."""
-    _PRELOADED.update({p.identifier: p for p in processes})
-
-
-def process_spec(process: Any) -> dict[str, Any]:
-    """How a worker elsewhere finds ``process``: its class, or the module holding the instance."""
-    from pywps.process import Process
-
-    cls = type(process)
-    if cls is Process:
-        module, qualname = getattr(process.handler, "__module__", ""), ""
-    else:
-        module, qualname = cls.__module__, cls.__qualname__
-    main = sys.modules.get(module)
-    path = getattr(main, "__file__", None)
-    sys_path = []
-    if path and module:
-        root = Path(path).resolve().parent
-        for _ in range(module.count(".")):
-            root = root.parent
-        sys_path.append(str(root))
-    return {"identifier": process.identifier, "module": module, "qualname": qualname, "sys_path": sys_path}
-
-
-def load_process(spec: dict[str, Any]) -> Any:
-    """Import the process described by ``spec`` (see :func:`process_spec`)."""
-    identifier = spec["identifier"]
-    if identifier in _PRELOADED:
-        return _PRELOADED[identifier]
-    for entry in spec.get("sys_path", []):
-        if entry not in sys.path and os.path.isdir(entry):
-            sys.path.append(entry)
-    module = importlib.import_module(spec["module"])
-    if spec.get("qualname"):
-        target: Any = module
-        for part in spec["qualname"].split("."):
-            target = getattr(target, part)
-        return target() if isinstance(target, type) else target
-    from pywps.process import Process
-
-    for value in vars(module).values():
-        candidates = value if isinstance(value, (list, tuple)) else [value]
-        for item in candidates:
-            if isinstance(item, Process) and item.identifier == identifier:
-                return item
-    raise NoApplicableCode(f"process {identifier!r} not found in module {spec['module']!r}")
 
 
 _SAFE_MESSAGE = re.compile(r"[^\w .,:;'\"()\[\]{}/=+\-%@#!?<>*&|~^$\\]")
@@ -144,8 +94,6 @@ def run_job(jobdir: JobDir, process: Any | None = None, config_loaded: bool = Fa
         code = _fail(jobdir, pid, done, lock, exc.name, exc.locator, exc.description)
     except Exception as exc:
         log.exception("job %s: process raised", jobdir.job_id)
-        from pywps.app.exceptions import ProcessError
-
         if isinstance(exc, ProcessError):
             code = _fail(jobdir, pid, done, lock, "NoApplicableCode", "", str(exc))
         else:

@@ -189,3 +189,10 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.begin() as conn:
             conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
         admin.dispose()
+
+
+def record(jobdir, process: str):
+    """The job record a backend starts a runner for, for a job directory a test wrote itself."""
+    from pywps.jobs.model import JobRecord
+
+    return JobRecord(id=jobdir.job_id, process=process, request="{}")

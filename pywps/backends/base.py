@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import enum
+import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from pywps.exceptions import OperationNotSupported
 
 if TYPE_CHECKING:
-    from pywps.config import Config
+    from pywps.config import ProcessingSettings
+    from pywps.jobs.jobdir import JobDir
+    from pywps.jobs.model import JobRecord
 
 
 class RunnerState(str, enum.Enum):
@@ -32,20 +35,47 @@ class RunnerStatus:
 
 
 class Processing(ABC):
-    """A way to run one job, described by its job directory, somewhere isolated from the server."""
+    """A way to run one job, described by its job directory, somewhere isolated from the server.
+
+    The whole contract the dispatcher relies on is declared here, with its defaults; a backend is one
+    module that subclasses this, registers itself with :func:`register` and passes
+    ``tests/backends/test_contract.py``. A runner runs ``python -m pywps.worker`` (or
+    :func:`pywps.worker.run_job`) against the job's :class:`~pywps.jobs.jobdir.JobDir` and speaks files
+    only; what it leaves in ``out/`` is read by the dispatcher through :mod:`pywps.jobs.handback`.
+    """
 
     name: ClassVar[str]
+    #: whether :meth:`pause` / :meth:`resume` work (else they raise ``OperationNotSupported``)
     can_pause: ClassVar[bool] = False
+    #: the longest sleep between two polls of the generic :meth:`wait` (a backend may set its own)
+    wait_interval: float = 0.25
 
-    def __init__(self, config: Config) -> None:
-        self.config = config
+    def __init__(self, settings: ProcessingSettings) -> None:
+        self.settings = settings
+        #: the server instance whose runners these are (labels containers, names batch jobs); see bind()
+        self.instance_id = ""
+        #: called with a handle as soon as its runner ends, by backends that learn it (else None)
+        self.on_exit: Callable[[str], None] | None = None
+
+    @property
+    def accepts_sync(self) -> bool:
+        """Whether a synchronous Execute may wait for a runner of this backend (else the client is told to
+        run it asynchronously before any job exists)."""
+        return True
+
+    def bind(self, instance_id: str, on_exit: Callable[[str], None] | None = None) -> None:
+        """Attach the backend to a dispatcher: its server instance id and its end-of-runner callback.
+        Called again after a fork, with the child's new instance id."""
+        self.instance_id = instance_id
+        self.on_exit = on_exit
 
     def check(self) -> None:
         """Raise ``ConfigurationError`` if the backend cannot work (missing image, no scheduler)."""
 
     @abstractmethod
-    def start(self, job_id: str, jobdir: Path, process_identifier: str) -> str:
-        """Start ``python -m pywps.worker JOBDIR`` for the job and return an opaque handle."""
+    def start(self, job: JobRecord, jobdir: JobDir) -> str:
+        """Start a runner for ``job`` on ``jobdir`` and return an opaque handle (stored with the job, so
+        a later server instance can poll and cancel it). Raise to refuse (the job fails with the message)."""
 
     @abstractmethod
     def poll(self, handle: str) -> RunnerStatus:
@@ -57,34 +87,44 @@ class Processing(ABC):
 
     @abstractmethod
     def cancel(self, handle: str) -> None:
-        """Stop the runner; idempotent."""
+        """Stop the runner and all it started; idempotent, also for a runner that has ended."""
 
     def wait(self, handle: str, timeout: float | None = None) -> RunnerStatus:
-        """Block until the runner ends (sync Execute); backends may override with a cheaper wait."""
-        import time
-
+        """Block until the runner ends (a synchronous Execute), polling with a growing delay; backends
+        that can be told (a child's exit, the engine's wait) override this with a cheaper wait."""
         deadline = None if timeout is None else time.monotonic() + timeout
         delay = 0.005
         while True:
             status = self.poll(handle)
             if status.state in (RunnerState.EXITED, RunnerState.LOST):
                 return status
-            if deadline is not None and time.monotonic() > deadline:
+            if deadline is not None and time.monotonic() >= deadline:
                 return status
-            time.sleep(delay)
-            delay = min(delay * 2, 0.25)
+            time.sleep(delay if deadline is None else max(0.0, min(delay, deadline - time.monotonic())))
+            delay = min(delay * 2, self.wait_interval)
 
     def pause(self, handle: str) -> None:
+        """Suspend the runner (``can_pause`` backends)."""
         raise OperationNotSupported(f"mode {self.name!r} cannot pause jobs", locator="pause")
 
     def resume(self, handle: str) -> None:
+        """Let a suspended runner go on (``can_pause`` backends)."""
         raise OperationNotSupported(f"mode {self.name!r} cannot resume jobs", locator="resume")
 
     def cleanup(self, handle: str) -> None:
-        """Remove what the runner left behind (containers, batch scripts); idempotent."""
+        """Remove what the runner left behind once its job is final (containers, batch scripts);
+        idempotent."""
 
     def adopt(self, handles: list[str]) -> None:
-        """Take over runners started by a server instance that is gone."""
+        """Take over runners a server instance that is gone had started (the dispatcher calls this with
+        the handles of the jobs it adopted, before polling them)."""
+
+    def reap(self, live_jobs: Iterable[str], live_instances: Iterable[str] | None = None,
+             min_age: float = 0) -> list[str]:
+        """Remove runners nobody follows any more — their job is not in ``live_jobs`` (final or unknown),
+        or their idle server instance is not in ``live_instances`` — older than ``min_age`` seconds;
+        return what was removed. Default: nothing to do (a forked child or a batch job ends by itself)."""
+        return []
 
 
 _REGISTRY: dict[str, type[Processing]] = {}

@@ -21,10 +21,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pywps.backends.base import Processing, RunnerState, RunnerStatus, register
 from pywps.exceptions import ConfigurationError, NoApplicableCode
+from pywps.jobs.jobdir import JOB_JSON, JobDir
+
+if TYPE_CHECKING:
+    from pywps.config import ProcessingSettings
+    from pywps.jobs.model import JobRecord
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +42,6 @@ LABEL_MEMORY = "pywps.memory"
 LABEL_PIDS = "pywps.pids_limit"
 LABEL_POOL = "pywps.pool"
 FORBIDDEN_NETWORKS = ("bridge", "default", "host")
-_SIZE_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 _WAIT_CHUNK = 1.0
 
 # What a pool container runs: import the worker (and the processes) ahead, wait for in/job.json, run it.
@@ -72,49 +76,11 @@ sys.exit(pywps.worker.main(["--indir", indir, "--outdir", outdir]))
 """
 
 
-def _parse_size(text: str) -> int:
-    """'256m' / '256MiB' / '1g' -> bytes (a bare number is bytes)."""
-    value = text.strip().lower().removesuffix("ib").removesuffix("b")
-    unit = value[-1] if value and value[-1] in "kmgt" else ""
-    return int(float(value[: len(value) - len(unit)] or 0) * _SIZE_UNITS[unit])
-
-
 def _mib(nbytes: int) -> str:
     """Bytes as the message shows them: '256 MiB', '1.5 GiB'."""
     if nbytes >= 1024**3 and nbytes % (1024**3) == 0:
         return f"{nbytes // 1024**3} GiB"
     return f"{nbytes / 1024**2:g} MiB"
-
-
-def _setting(config: Any, key: str, default: str) -> str:
-    """A ``[processing]`` value from a ``Config`` or a plain (possibly nested) mapping."""
-    if hasattr(config, "parser"):
-        value = config.get("processing", key)
-    elif isinstance(config, dict) and isinstance(config.get("processing"), dict):
-        value = config["processing"].get(key)
-    elif isinstance(config, dict):
-        value = config.get(key)
-    else:
-        value = None
-    return default if value is None or str(value).strip() == "" else str(value).strip()
-
-
-def _section(config: Any, name: str) -> dict[str, str]:
-    """A whole section (``[docker:images]``) from a ``Config`` or a mapping."""
-    if hasattr(config, "section"):
-        return dict(config.section(name))
-    if isinstance(config, dict) and isinstance(config.get(name), dict):
-        return {str(k).lower(): str(v) for k, v in config[name].items()}
-    return {}
-
-
-def _bool(text: str, key: str) -> bool:
-    lowered = text.lower()
-    if lowered in ("1", "true", "yes", "on"):
-        return True
-    if lowered in ("0", "false", "no", "off"):
-        return False
-    raise ConfigurationError(f"[processing] {key} = {text!r}: expected true or false")
 
 
 @dataclass(frozen=True)
@@ -142,43 +108,15 @@ class DockerSettings:
     pool_idle: float = 3600.0              # an unused pool container exits after this many seconds
 
     @classmethod
-    def from_config(cls, config: Any) -> DockerSettings:
-        """Read and check the settings; a bad value raises ``ConfigurationError`` naming the key."""
-        d = cls()
-
-        def num(key: str, default: Any, kind: type) -> Any:
-            text = _setting(config, key, str(default))
-            try:
-                return kind(text.rstrip("s") if kind is float else text)
-            except ValueError:
-                raise ConfigurationError(f"[processing] {key} = {text!r}: expected a number") from None
-
-        image = _setting(config, "docker_image", "") or _setting(config, "docker_img", "") or d.image
-        try:
-            memory = _parse_size(_setting(config, "docker_memory", "256m"))
-        except ValueError:
-            raise ConfigurationError("[processing] docker_memory: expected a size such as 256m") from None
+    def from_settings(cls, p: ProcessingSettings) -> DockerSettings:
+        """The docker fields of ``[processing]`` (parsed by ``pywps.config``), checked for safety."""
         settings = cls(
-            image=image,
-            images=_section(config, "docker:images"),
-            inp_dir=_setting(config, "dckr_inp_dir", d.inp_dir),
-            out_dir=_setting(config, "dckr_out_dir", d.out_dir),
-            network=_setting(config, "docker_network", d.network),
-            read_only=_bool(_setting(config, "docker_read_only", "true"), "docker_read_only"),
-            tmpfs_size=_setting(config, "docker_tmpfs_size", d.tmpfs_size),
-            user=_setting(config, "docker_user", d.user),
-            pids_limit=num("docker_pids_limit", d.pids_limit, int),
-            memory=memory,
-            cpus=num("docker_cpus", d.cpus, float),
-            time_limit=num("docker_time_limit", 0, float),
-            keep_containers=_bool(_setting(config, "docker_keep_containers", "false"), "docker_keep_containers"),
-            init=_bool(_setting(config, "docker_init", "true"), "docker_init"),
-            port_min=num("port_min", 0, int),
-            port_max=num("port_max", 0, int),
-            pool_size=num("docker_pool_size", 0, int),
-            pool_preload=tuple(m.strip() for m in _setting(config, "docker_pool_preload", "pywps.processes")
-                               .replace("\n", ",").split(",") if m.strip()),
-            pool_idle=num("docker_pool_idle", 3600, float),
+            image=p.docker_image, images=dict(p.docker_images), inp_dir=p.dckr_inp_dir, out_dir=p.dckr_out_dir,
+            network=p.docker_network, read_only=p.docker_read_only, tmpfs_size=p.docker_tmpfs_size,
+            user=p.docker_user, pids_limit=p.docker_pids_limit, memory=p.docker_memory, cpus=p.docker_cpus,
+            time_limit=p.docker_time_limit, keep_containers=p.docker_keep_containers, init=p.docker_init,
+            port_min=p.port_min, port_max=p.port_max, pool_size=p.docker_pool_size,
+            pool_preload=p.docker_pool_preload, pool_idle=p.docker_pool_idle,
         )
         if settings.network.lower() in FORBIDDEN_NETWORKS:
             raise ConfigurationError(
@@ -210,13 +148,13 @@ def _timestamp(text: str) -> float | None:
     return stamp + (float("0." + digits) if digits else 0.0)
 
 
-def prepare_jobdir(jobdir: Path, user: tuple[int, int] | None) -> tuple[Path, Path]:
+def prepare_jobdir(jobdir: JobDir, user: tuple[int, int] | None) -> tuple[Path, Path]:
     """Make ``in/`` readable and ``out/`` writable for the container's (non-root) user."""
-    indir, outdir = jobdir / "in", jobdir / "out"
+    indir, outdir = jobdir.indir, jobdir.outdir
     indir.mkdir(parents=True, exist_ok=True)
     outdir.mkdir(parents=True, exist_ok=True)
     chown = user is not None and os.geteuid() == 0
-    job_json = os.path.join(indir, "job.json")
+    job_json = os.path.join(indir, JOB_JSON)
     for root, _dirs, files in os.walk(indir):
         os.chmod(root, os.stat(root).st_mode | 0o555)
         for name in files:
@@ -303,11 +241,11 @@ class Container(Processing):
     name = "docker"
     can_pause = True
 
-    def __init__(self, config: Any, client: Any = None, instance_id: str | None = None) -> None:
-        super().__init__(config)
-        self.settings = DockerSettings.from_config(config)
-        server = config.get("server", "instance_id") if hasattr(config, "parser") else None
-        self.instance_id = instance_id or server or uuid.uuid4().hex[:12]
+    def __init__(self, settings: ProcessingSettings, client: Any = None, instance_id: str | None = None) -> None:
+        super().__init__(settings)
+        self.workdir = settings.workdir
+        self.settings = DockerSettings.from_settings(settings)  # type: ignore[assignment]
+        self.instance_id = instance_id or uuid.uuid4().hex[:12]
         self._client = client
         self._client_pid: int | None = None  # the process that made the client (None: given by the caller)
         self._lock = threading.Lock()
@@ -364,14 +302,15 @@ class Container(Processing):
                     "`docker network create --internal`")
 
     # -- lifecycle ---------------------------------------------------------------------------------
-    def container_kwargs(self, job_id: str, jobdir: Path, process_identifier: str) -> dict[str, Any]:
+    def container_kwargs(self, job: JobRecord, jobdir: JobDir) -> dict[str, Any]:
         """The ``containers.create`` arguments for one job (hardening, limits, mounts, labels)."""
         s = self.settings
-        jobdir = Path(jobdir).absolute()
-        kwargs = self._hardened(s.image_for(process_identifier), jobdir / "in", jobdir / "out")
+        job_id, process_identifier = job.id, job.process
+        kwargs = self._hardened(s.image_for(process_identifier), jobdir.indir.absolute(), jobdir.outdir.absolute())
         kwargs["command"] = ["python3", "-m", "pywps.worker", "--indir", s.inp_dir, "--outdir", s.out_dir]
         kwargs["name"] = f"pywps-{job_id}"
-        kwargs["labels"].update({LABEL_JOB: job_id, LABEL_PROCESS: process_identifier, LABEL_JOBDIR: str(jobdir)})
+        kwargs["labels"].update({LABEL_JOB: job_id, LABEL_PROCESS: process_identifier,
+                                 LABEL_JOBDIR: str(Path(jobdir.path or jobdir.indir.parent).absolute())})
         kwargs["environment"]["PYWPS_JOB_ID"] = job_id
         return kwargs
 
@@ -413,13 +352,13 @@ class Container(Processing):
             kwargs["nano_cpus"] = int(s.cpus * 1e9)
         return kwargs
 
-    def start(self, job_id: str, jobdir: Path, process_identifier: str) -> str:
+    def start(self, job: JobRecord, jobdir: JobDir) -> str:
         """Create and start the job's container (or hand the job to a pre-started one); return its id."""
         import docker.errors
 
-        jobdir = Path(jobdir).absolute()
-        if (jobdir / "in").is_symlink():  # a retried start of a job already handed to a pool container
-            slot = Path(os.readlink(jobdir / "in")).parent
+        job_id, process_identifier = job.id, job.process
+        if jobdir.indir.is_symlink():  # a retried start of a job already handed to a pool container
+            slot = Path(os.readlink(jobdir.indir)).parent
             try:
                 return str(self.client.api.inspect_container(f"pywps-pool-{slot.name}")["Id"])
             except docker.errors.NotFound:
@@ -429,7 +368,7 @@ class Container(Processing):
             handle = self._start_pooled(job_id, jobdir)
             if handle is not None:
                 return handle
-        kwargs = self.container_kwargs(job_id, jobdir, process_identifier)
+        kwargs = self.container_kwargs(job, jobdir)
         try:
             try:
                 container_id = self._create(kwargs)
@@ -458,12 +397,11 @@ class Container(Processing):
     @property
     def pool_root(self) -> Path:
         """Where pool slots live: next to the job directories, so a job's files move in by rename."""
-        workdir = getattr(self.config, "workdir", None)
-        return Path(workdir or "/tmp/pywps") / "docker-pool"
+        return Path(self.workdir) / "docker-pool"
 
     def _pool_kwargs(self, slot: Path) -> dict[str, Any]:
         s = self.settings
-        kwargs = self._hardened(s.image, slot / "in", slot / "out")
+        kwargs = self._hardened(s.image, JobDir(slot).indir, JobDir(slot).outdir)
         kwargs["command"] = ["python3", "-c", POOL_SCRIPT, s.inp_dir, s.out_dir, f"{s.pool_idle:g}",
                              *s.pool_preload]
         kwargs["name"] = f"pywps-pool-{slot.name}"
@@ -487,9 +425,10 @@ class Container(Processing):
                 self._pool_pending += 1
             try:
                 slot = self.pool_root / uuid.uuid4().hex
-                (slot / "in").mkdir(parents=True)
-                (slot / "out" / "files").mkdir(parents=True)
-                prepare_jobdir(slot, self.settings.uid_gid())
+                slot_dir = JobDir(slot)
+                slot_dir.indir.mkdir(parents=True)
+                slot_dir.files_dir.mkdir(parents=True)
+                prepare_jobdir(slot_dir, self.settings.uid_gid())
                 container_id = self._create(self._pool_kwargs(slot))
                 self.client.api.start(container_id)
                 with self._lock:
@@ -512,7 +451,7 @@ class Container(Processing):
         if not self._closed:
             threading.Thread(target=self.fill_pool, name="pywps-docker-pool", daemon=True).start()
 
-    def _start_pooled(self, job_id: str, jobdir: Path) -> str | None:
+    def _start_pooled(self, job_id: str, jobdir: JobDir) -> str | None:
         """Hand the job to an idle pool container: move its ``in/`` over, ``job.json`` last."""
         if not self._pool_started:
             self._pool_started = True
@@ -536,21 +475,22 @@ class Container(Processing):
         if slot is None:
             return None
         try:
-            (slot / "jobdir").write_text(f"{job_id}\n{jobdir}\n")
-            out, inp = jobdir / "out", jobdir / "in"
+            target = JobDir(slot)
+            (slot / "jobdir").write_text(f"{job_id}\n{jobdir.path}\n")
+            out, inp = jobdir.outdir, jobdir.indir
             for entry in sorted(out.iterdir()):  # normally just the empty files/ the job dir was made with
                 if entry.is_dir() and not any(entry.iterdir()):
                     entry.rmdir()
                 else:
-                    os.rename(entry, slot / "out" / entry.name)
+                    os.rename(entry, target.outdir / entry.name)
             out.rmdir()
-            out.symlink_to(slot / "out")
-            entries = [e for e in inp.iterdir() if e.name != "job.json"]
+            out.symlink_to(target.outdir)
+            entries = [e for e in inp.iterdir() if e.name != JOB_JSON]
             for entry in entries:
-                os.rename(entry, slot / "in" / entry.name)
-            os.rename(inp / "job.json", slot / "in" / "job.json")  # the container starts the job now
+                os.rename(entry, target.indir / entry.name)
+            os.rename(inp / JOB_JSON, target.indir / JOB_JSON)  # the container starts the job now
             inp.rmdir()
-            inp.symlink_to(slot / "in")
+            inp.symlink_to(target.indir)
         except OSError as exc:
             log.warning("could not hand job %s to pool container %s: %s", job_id, handle[:12], exc)
             self.cleanup_force(handle)
@@ -594,12 +534,11 @@ class Container(Processing):
         except (OSError, ValueError):
             shutil.rmtree(slot, ignore_errors=True)
             return
-        jobdir = Path(jobdir_text)
-        for name in ("in", "out"):
-            link = jobdir / name
-            if link.is_symlink() and (slot / name).is_dir():
+        jobdir, slot_dir = JobDir(jobdir_text), JobDir(slot)
+        for link, moved in ((jobdir.indir, slot_dir.indir), (jobdir.outdir, slot_dir.outdir)):
+            if link.is_symlink() and moved.is_dir():
                 link.unlink()
-                os.rename(slot / name, link)
+                os.rename(moved, link)
         shutil.rmtree(slot, ignore_errors=True)
 
     _HOST_KEYS = ("mounts", "network_mode", "read_only", "tmpfs", "cap_drop", "security_opt", "pids_limit",

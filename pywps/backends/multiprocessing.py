@@ -14,10 +14,15 @@ import resource
 import signal
 import socket
 import threading
-from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pywps.backends.base import Processing, RunnerState, RunnerStatus, register
+
+if TYPE_CHECKING:
+    from pywps.config import Config, ProcessingSettings
+    from pywps.jobs.jobdir import JobDir
+    from pywps.jobs.model import JobRecord
 
 log = logging.getLogger(__name__)
 
@@ -43,24 +48,21 @@ class MultiProcessing(Processing):
     name = "multiprocessing"
     can_pause = True
 
-    def __init__(self, config) -> None:
-        super().__init__(config)
+    def __init__(self, settings: ProcessingSettings, job_config: Config | None = None) -> None:
+        super().__init__(settings)
         self._exits: dict[int, int] = {}
         self._ended: dict[int, threading.Event] = {}
-        self.on_exit: Callable[[str], None] | None = None  # called with the handle of an ended child
         self._lock = threading.Lock()
-        from pywps.config import Config
-
-        self._job_config = Config.from_dict(config.for_job()) if hasattr(config, "for_job") else config
+        #: what a forked job sees through get_config_value: the server's configuration for jobs (no
+        #: credentials, no server paths), set by the dispatcher
+        self.job_config = job_config
         self._limits = {
-            resource.RLIMIT_AS: config.getsize("processing", "max_memory", 0),
-            resource.RLIMIT_CPU: config.getint("processing", "max_cpu_time", 0),
-            resource.RLIMIT_NOFILE: config.getint("processing", "max_open_files", 0),
+            resource.RLIMIT_AS: settings.max_memory,
+            resource.RLIMIT_CPU: settings.max_cpu_time,
+            resource.RLIMIT_NOFILE: settings.max_open_files,
         }
 
-    def start(self, job_id: str, jobdir: Path, process_identifier: str) -> str:
-        from pywps.jobs.jobdir import JobDir
-
+    def start(self, job: JobRecord, jobdir: JobDir) -> str:
         gc.freeze()  # objects the child inherits stay out of its collections: fewer copy-on-write faults
         pid = os.fork()
         if pid == 0:  # child
@@ -75,13 +77,14 @@ class MultiProcessing(Processing):
                         resource.setrlimit(limit, (value, value))
                 from pywps import worker
 
-                _redirect_output(Path(jobdir) / "out" / "worker.log")
-                from pywps.configuration import set_config
+                _redirect_output(jobdir.log_path)
+                if self.job_config is not None:
+                    from pywps.configuration import set_config
 
-                set_config(self._job_config)  # what a job may know of the configuration, as in job.json
-                code = worker.run_job(JobDir(Path(jobdir)), config_loaded=True)
+                    set_config(self.job_config)  # what a job may know of the configuration, as in job.json
+                code = worker.run_job(jobdir, config_loaded=self.job_config is not None)
             except BaseException:
-                log.exception("worker for job %s crashed", job_id)
+                log.exception("worker for job %s crashed", job.id)
             finally:
                 os._exit(code)
         started = _start_time(pid) or "0"

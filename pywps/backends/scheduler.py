@@ -19,11 +19,16 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pywps.backends.base import Processing, RunnerState, RunnerStatus, register
 from pywps.exceptions import ConfigurationError, OptionNotSupported
 from pywps.jobs.handback import HandBack, xml_safe
+from pywps.jobs.jobdir import JobDir
+
+if TYPE_CHECKING:
+    from pywps.config import ProcessingSettings
+    from pywps.jobs.model import JobRecord
 
 log = logging.getLogger(__name__)
 
@@ -86,54 +91,32 @@ class SchedulerOptions:
     environment: tuple[tuple[str, str], ...] = field(default_factory=tuple)
 
     @classmethod
-    def from_config(cls, config: Any) -> SchedulerOptions:
-        """Read the options from a :class:`pywps.config.Config` (or anything with ``get``)."""
-
-        def text(key: str, default: str = "") -> str:
-            value = config.get("processing", key, None)
-            return default if value is None else str(value).strip()
-
-        submitter = text("scheduler", "slurm").lower() or "slurm"
+    def from_settings(cls, p: ProcessingSettings) -> SchedulerOptions:
+        """The scheduler fields of ``[processing]`` (parsed by ``pywps.config``), checked."""
+        submitter = p.scheduler.strip().lower() or "slurm"
         if submitter not in SUBMITTERS:
             raise ConfigurationError(f"[processing] scheduler = {submitter!r} is unknown; "
                                      f"choose one of: {', '.join(sorted(SUBMITTERS))}")
-        sync = text("scheduler_sync", "wait").lower() or "wait"
+        sync = p.scheduler_sync.strip().lower() or "wait"
         if sync not in ("wait", "refuse"):
             raise ConfigurationError(f"[processing] scheduler_sync = {sync!r}: choose wait or refuse")
-        memory = 0
-        if text("scheduler_memory"):
-            memory = config.getsize("processing", "scheduler_memory") if hasattr(config, "getsize") \
-                else _parse_size(text("scheduler_memory"))
-        extra = text("scheduler_extra_options") or (text("drmaa_native_specification")
-                                                    if submitter == "drmaa" else "")
-        python = text("scheduler_python") or sys.executable
-        pythonpath = text("scheduler_pythonpath")
-        if not pythonpath and not text("scheduler_python"):
+        extra = p.scheduler_extra_options or (p.drmaa_native_specification if submitter == "drmaa" else "")
+        pythonpath = p.scheduler_pythonpath
+        if not pythonpath and not p.scheduler_python:
             pythonpath = str(Path(__file__).resolve().parents[2])   # this installation, as the server runs it
         env = []
-        for item in shlex.split(text("scheduler_environment")):
+        for item in shlex.split(p.scheduler_environment):
             name, sep, value = item.partition("=")
             if not sep or not name:
                 raise ConfigurationError(f"[processing] scheduler_environment: {item!r} is not NAME=VALUE")
             env.append((name, value))
-        try:
-            poll = float(text("scheduler_poll_interval", "0.5") or 0.5)
-            query = float(text("scheduler_query_interval", "1") or 1)
-        except ValueError:
-            raise ConfigurationError("[processing] scheduler_poll_interval and scheduler_query_interval: "
-                                     "expected seconds") from None
-        return cls(submitter=submitter, partition=text("scheduler_partition"),
-                   account=text("scheduler_account"), time_limit=text("scheduler_time_limit"),
-                   memory=memory, extra_options=tuple(shlex.split(extra)), python=python,
-                   pythonpath=pythonpath, sync=sync, poll_interval=max(0.05, poll),
-                   query_interval=max(0.0, query),
-                   slurm_conf=text("scheduler_slurm_conf"), environment=tuple(env))
-
-
-def _parse_size(text: str) -> int:
-    from pywps.config import parse_size
-
-    return parse_size(text)
+        return cls(submitter=submitter, partition=p.scheduler_partition, account=p.scheduler_account,
+                   time_limit=p.scheduler_time_limit, memory=p.scheduler_memory,
+                   extra_options=tuple(shlex.split(extra)), python=p.scheduler_python or sys.executable,
+                   pythonpath=pythonpath, sync=sync, poll_interval=max(0.05, p.scheduler_poll_interval or 0.5),
+                   query_interval=max(0.0, p.scheduler_query_interval),
+                   command_timeout=p.scheduler_command_timeout or COMMAND_TIMEOUT,
+                   slurm_conf=p.scheduler_slurm_conf, environment=tuple(env))
 
 
 class SubmitError(RuntimeError):
@@ -152,7 +135,7 @@ class Submitter(ABC):
         """Raise ``ConfigurationError`` if the batch system cannot be used from here."""
 
     @abstractmethod
-    def submit(self, script: Path, jobdir: Path, name: str, job_id: str) -> str:
+    def submit(self, script: Path, jobdir: JobDir, name: str, job_id: str) -> str:
         """Submit ``script`` to run in ``jobdir``; return the batch system's job id."""
 
     @abstractmethod
@@ -205,11 +188,11 @@ class SlurmSubmitter(Submitter):
         except SubmitError as exc:
             raise ConfigurationError(f"[processing] scheduler = slurm: {exc}") from None
 
-    def sbatch_args(self, script: Path, jobdir: Path, name: str, job_id: str) -> list[str]:
+    def sbatch_args(self, script: Path, jobdir: JobDir, name: str, job_id: str) -> list[str]:
         """The full sbatch command line for one job."""
         opts = self.options
-        args = ["sbatch", "--parsable", "-J", name, "-o", str(jobdir / "out" / BATCH_LOG),
-                "-D", str(jobdir), f"--comment=pywps:{job_id}"]
+        args = ["sbatch", "--parsable", "-J", name, "-o", str(jobdir.outdir / BATCH_LOG),
+                "-D", str(jobdir.path), f"--comment=pywps:{job_id}"]
         if opts.partition:
             args += ["-p", opts.partition]
         if opts.account:
@@ -220,7 +203,7 @@ class SlurmSubmitter(Submitter):
             args += [f"--mem={max(1, opts.memory // (1024 * 1024))}M"]
         return args + list(opts.extra_options) + [str(script)]
 
-    def submit(self, script: Path, jobdir: Path, name: str, job_id: str) -> str:
+    def submit(self, script: Path, jobdir: JobDir, name: str, job_id: str) -> str:
         result = self._run(self.sbatch_args(script, jobdir, name, job_id))
         batch_id = result.stdout.strip().splitlines()[-1].split(";")[0].strip() if result.stdout.strip() else ""
         if not batch_id:
@@ -358,15 +341,15 @@ class DrmaaSubmitter(Submitter):
             spec += ["-l", f"h_vmem={max(1, opts.memory // (1024 * 1024))}M"]
         return shlex.join(spec + list(opts.extra_options))
 
-    def submit(self, script: Path, jobdir: Path, name: str, job_id: str) -> str:
+    def submit(self, script: Path, jobdir: JobDir, name: str, job_id: str) -> str:
         session = self._open()
         template = session.createJobTemplate()
         try:
             template.remoteCommand = "/bin/sh"
             template.args = [str(script)]
             template.jobName = name
-            template.workingDirectory = str(jobdir)
-            template.outputPath = ":" + str(jobdir / "out" / BATCH_LOG)
+            template.workingDirectory = str(jobdir.path)
+            template.outputPath = ":" + str(jobdir.outdir / BATCH_LOG)
             template.joinFiles = True
             spec = self.native_specification()
             if spec:
@@ -456,9 +439,10 @@ class Scheduler(Processing):
 
     name = "scheduler"
 
-    def __init__(self, config: Any) -> None:
-        super().__init__(config)
-        self.options = SchedulerOptions.from_config(config)
+    def __init__(self, settings: ProcessingSettings) -> None:
+        super().__init__(settings)
+        self.options = SchedulerOptions.from_settings(settings)
+        self.wait_interval = self.options.poll_interval
         self.submitter: Submitter = SUBMITTERS[self.options.submitter](self.options)
         self._lock = threading.Lock()
         self._seen: dict[str, BatchState] = {}        # last state the scheduler told us, per batch id
@@ -476,40 +460,38 @@ class Scheduler(Processing):
 
     # -- handles ---------------------------------------------------------------------------------
 
-    def _handle(self, batch_id: str, jobdir: Path) -> str:
-        return f"{self.submitter.kind}:{batch_id}:{jobdir}"
+    def _handle(self, batch_id: str, jobdir: JobDir) -> str:
+        return f"{self.submitter.kind}:{batch_id}:{jobdir.path}"
 
     @staticmethod
-    def parse_handle(handle: str) -> tuple[str, str, Path]:
+    def parse_handle(handle: str) -> tuple[str, str, JobDir]:
         """``kind:batch_id:jobdir`` -> its parts."""
         kind, batch_id, jobdir = handle.split(":", 2)
-        return kind, batch_id, Path(jobdir)
+        return kind, batch_id, JobDir(jobdir)
 
     # -- starting --------------------------------------------------------------------------------
 
-    def batch_script(self, job_id: str, jobdir: Path, process_identifier: str) -> str:
+    def batch_script(self, job_id: str, jobdir: JobDir, process_identifier: str) -> str:
         """The shell script a compute node runs for the job."""
         opts = self.options
         lines = ["#!/bin/sh", f"# pywps job {job_id} (process {process_identifier}), "
-                 "written by the pywps scheduler backend", f"cd {shlex.quote(str(jobdir))} || exit 97"]
+                 "written by the pywps scheduler backend", f"cd {shlex.quote(str(jobdir.path))} || exit 97"]
         if opts.pythonpath:
             lines.append(f'PYTHONPATH={shlex.quote(opts.pythonpath)}"${{PYTHONPATH:+:$PYTHONPATH}}"')
             lines.append("export PYTHONPATH")
         for name, value in opts.environment:
             lines.append(f"export {name}={shlex.quote(value)}")
         lines.append(f"export PYWPS_JOB_ID={shlex.quote(job_id)}")
-        lines.append(f"exec {shlex.quote(opts.python)} -m pywps.worker {shlex.quote(str(jobdir))}")
+        lines.append(f"exec {shlex.quote(opts.python)} -m pywps.worker {shlex.quote(str(jobdir.path))}")
         return "\n".join(lines) + "\n"
 
-    def _refuse_sync(self, jobdir: Path) -> None:
+    def _refuse_sync(self, jobdir: JobDir) -> None:
         if self.accepts_sync:
             return
-        import json
-
         from pywps.requestmodel import ExecuteRequest
 
         try:
-            request = ExecuteRequest.from_dict(json.loads((jobdir / "in" / "job.json").read_bytes())["request"])
+            request = ExecuteRequest.from_dict(jobdir.read_job()["request"])
         except (OSError, ValueError, KeyError, TypeError):
             return
         if not request.is_async:
@@ -517,10 +499,11 @@ class Scheduler(Processing):
                                      "them: use storeExecuteResponse=true and status=true",
                                      locator="storeExecuteResponse")
 
-    def start(self, job_id: str, jobdir: Path, process_identifier: str) -> str:
-        jobdir = Path(jobdir).resolve()
+    def start(self, job: JobRecord, jobdir: JobDir) -> str:
+        job_id, process_identifier = job.id, job.process
+        jobdir = JobDir(Path(jobdir.path or jobdir.indir.parent).resolve())
         self._refuse_sync(jobdir)
-        script = jobdir / "in" / BATCH_SCRIPT
+        script = jobdir.indir / BATCH_SCRIPT
         tmp = script.with_name(f".{BATCH_SCRIPT}.tmp")
         tmp.write_text(self.batch_script(job_id, jobdir, process_identifier))
         os.chmod(tmp, 0o755)
@@ -554,7 +537,7 @@ class Scheduler(Processing):
                                           reachable=states is not None)
         return answer
 
-    def _query(self, jobdirs: dict[str, Path]) -> dict[str, BatchState] | None:
+    def _query(self, jobdirs: dict[str, JobDir]) -> dict[str, BatchState] | None:
         """Ask the scheduler about ``{batch_id: jobdir}``, at most once per ``query_interval``.
 
         In between, answer from what it said last; but ask sooner (at most every 0.2 s) once a job it
@@ -579,7 +562,7 @@ class Scheduler(Processing):
             self._last_query = time.monotonic()
         return {**done, **states}
 
-    def _status(self, batch_id: str, jobdir: Path, state: BatchState | None, reachable: bool) -> RunnerStatus:
+    def _status(self, batch_id: str, jobdir: JobDir, state: BatchState | None, reachable: bool) -> RunnerStatus:
         with self._lock:
             last = self._seen.get(batch_id)
             if state is not None:
@@ -606,7 +589,7 @@ class Scheduler(Processing):
             return self._ended(batch_id, jobdir, state)
         return RunnerStatus(RunnerState.RUNNING, None, f"scheduler state {word}")
 
-    def _ended(self, batch_id: str, jobdir: Path, state: BatchState) -> RunnerStatus:
+    def _ended(self, batch_id: str, jobdir: JobDir, state: BatchState) -> RunnerStatus:
         word = state.state
         has_result = _has_result(jobdir)
         code = state.exit_code if state.exit_code is not None else self._exit_codes.get(batch_id)
@@ -638,24 +621,12 @@ class Scheduler(Processing):
                 message += _log_hint(jobdir)
         return RunnerStatus(RunnerState.EXITED, code, message)
 
-    def _vanished(self, batch_id: str, jobdir: Path, last: BatchState | None) -> RunnerStatus:
+    def _vanished(self, batch_id: str, jobdir: JobDir, last: BatchState | None) -> RunnerStatus:
         if _has_result(jobdir):
             return RunnerStatus(RunnerState.EXITED, None, "")
         seen = f" (last seen {last.state.lower()})" if last is not None else ""
         return RunnerStatus(RunnerState.LOST, None, f"the batch job {batch_id} is no longer known to "
                             f"{self.submitter.kind}{seen} and wrote no result" + _log_hint(jobdir))
-
-    def wait(self, handle: str, timeout: float | None = None) -> RunnerStatus:
-        deadline = None if timeout is None else time.monotonic() + timeout
-        delay = 0.1
-        while True:
-            status = self.poll(handle)
-            if status.state in (RunnerState.EXITED, RunnerState.LOST):
-                return status
-            if deadline is not None and time.monotonic() >= deadline:
-                return status
-            time.sleep(delay if deadline is None else max(0.0, min(delay, deadline - time.monotonic())))
-            delay = min(delay * 1.5, self.options.poll_interval)
 
     # -- stopping --------------------------------------------------------------------------------
 
@@ -678,7 +649,7 @@ class Scheduler(Processing):
         if isinstance(self.submitter, DrmaaSubmitter):
             self.submitter.forget(batch_id)
         try:
-            (jobdir / "in" / BATCH_SCRIPT).unlink()
+            (jobdir.indir / BATCH_SCRIPT).unlink()
         except FileNotFoundError:
             pass
         except OSError as exc:
@@ -692,14 +663,14 @@ class Scheduler(Processing):
                      ", ".join(f"{h.split(':')[1]}={s.state.value}" for h, s in statuses.items()))
 
 
-def _has_result(jobdir: Path) -> bool:
+def _has_result(jobdir: JobDir) -> bool:
     """Whether the batch job left its ``out/result.json`` (read later, as hostile input, by the dispatcher)."""
-    return HandBack(jobdir / "out").has_result()
+    return HandBack(jobdir.outdir).has_result()
 
 
-def _log_hint(jobdir: Path) -> str:
+def _log_hint(jobdir: JobDir) -> str:
     """The last line of the batch job's log, to say why it ended without a result."""
-    text = HandBack(jobdir / "out").log_tail(BATCH_LOG, 2048)
+    text = HandBack(jobdir.outdir).log_tail(BATCH_LOG, 2048)
     lines = [xml_safe(x.strip(), 300) for x in text.splitlines() if x.strip()]
     return f"; batch log: {lines[-1]}" if lines else ""
 

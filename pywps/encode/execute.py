@@ -10,7 +10,8 @@ from typing import Any
 from lxml import etree
 
 from pywps.exceptions import NoApplicableCode
-from pywps.ows import NSMAP, OWS_NS, WPS_NS, XLINK_NS, XML_NS, XSI_NS, parse_xml
+from pywps.jobs.model import JobRecord, JobStatus
+from pywps.ows import NSMAP, OWS_NS, WPS_NS, XLINK_NS, XML_NS, XSI_NS, parse_xml, xml_bytes
 from pywps.requestmodel import ExecuteRequest, InputValue, OutputRequest, OutputResult
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,40 @@ _DEFAULT_MESSAGES = {
     "succeeded": "Process succeeded",
 }
 _SUB = etree.SubElement
+
+# The WPS 1.0.0 status a job in each state shows (1.0.0 has no "dismissed": a dismissed job failed).
+WPS_STATUS = {
+    JobStatus.ACCEPTED: "accepted",
+    JobStatus.STARTED: "started",
+    JobStatus.PAUSED: "paused",
+    JobStatus.SUCCEEDED: "succeeded",
+    JobStatus.FAILED: "failed",
+    JobStatus.DISMISSED: "failed",
+}
+
+
+class MissingProcess:
+    """Stands in for a process this server no longer offers, so its jobs can still be reported."""
+
+    def __init__(self, identifier: str) -> None:
+        self.identifier, self.title, self.abstract, self.version = identifier, identifier, "", "None"
+        self.metadata: list = []
+        self.profile: list = []
+
+
+def job_document(job: JobRecord, process: Any | None, request: ExecuteRequest, status: JobStatus, *,
+                 service_url: str, status_location: str | None, language: str, percent: int | None = None,
+                 message: str = "", outputs: Iterable[OutputResult] = (),
+                 exception: NoApplicableCode | None = None) -> bytes:
+    """The ExecuteResponse (WPS 1.0.0) of a job in ``status``: its stored status document, or the answer
+    to a synchronous Execute. ``status_location`` is given when the client asked for a stored response."""
+    element = execute_response(
+        process=process if process is not None else MissingProcess(job.process), status=WPS_STATUS[status],
+        service_instance=service_url, status_location=status_location if request.store_execute_response else None,
+        creation_time=job.created, percent=percent, message=message, outputs=list(outputs),
+        exception=exception, request=request, language=request.language or language,
+    )
+    return xml_bytes(element)
 
 
 def execute_response(

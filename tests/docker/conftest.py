@@ -78,7 +78,7 @@ def make_backend(docker_client) -> Iterator[Callable]:
     made: list[Container] = []
 
     def make(workdir: Path | None = None, **processing: object) -> Container:
-        made.append(Container(docker_config(workdir, **processing), instance_id=instance))
+        made.append(Container(docker_config(workdir, **processing).processing, instance_id=instance))
         return made[-1]
 
     yield make

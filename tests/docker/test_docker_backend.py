@@ -10,7 +10,8 @@ import pytest
 from pywps.backends.base import RunnerState
 from pywps.backends.docker import LABEL_INSTANCE, LABEL_JOB, Container
 from pywps.exceptions import ConfigurationError, NoApplicableCode
-from tests.conftest import wait_for
+from pywps.jobs.jobdir import JobDir
+from tests.conftest import record, wait_for
 from tests.docker.conftest import docker_config, make_job, outcome, output
 
 pytestmark = pytest.mark.docker
@@ -28,7 +29,7 @@ def _wait_status(jobdir, predicate, timeout: float = 30.0) -> dict:
 
 def test_job_round_trip(backend, jobs_root, docker_client):
     jobdir = make_job(jobs_root, "say_hello", name="docker")
-    handle = backend.start(jobdir.job_id, jobdir.path, "say_hello")
+    handle = backend.start(record(jobdir, "say_hello"), jobdir)
     attrs = docker_client.api.inspect_container(handle)
     labels = attrs["Config"]["Labels"]
     assert labels[LABEL_JOB] == jobdir.job_id and labels[LABEL_INSTANCE] == backend.instance_id
@@ -50,7 +51,7 @@ def test_job_round_trip(backend, jobs_root, docker_client):
 
 def test_no_network(backend, jobs_root):
     jobdir = make_job(jobs_root, "hostile_network", host="172.17.0.1", port=2375)
-    status = backend.wait(backend.start(jobdir.job_id, jobdir.path, "hostile_network"), timeout=60)
+    status = backend.wait(backend.start(record(jobdir, "hostile_network"), jobdir), timeout=60)
     assert status.exit_code == 0, jobdir.read_result()
     seen = outcome(jobdir)
     assert seen["connect"].startswith("error"), seen
@@ -61,7 +62,7 @@ def test_no_network(backend, jobs_root):
 def test_cannot_write_outside_out_dir(backend, jobs_root):
     jobdir = make_job(jobs_root, "hostile_write")
     before = sorted(p.name for p in jobdir.indir.rglob("*"))
-    status = backend.wait(backend.start(jobdir.job_id, jobdir.path, "hostile_write"), timeout=60)
+    status = backend.wait(backend.start(record(jobdir, "hostile_write"), jobdir), timeout=60)
     assert status.exit_code == 0, jobdir.read_result()
     seen = outcome(jobdir)
     for place in ("/", "/etc", "/pywps", "/pywps/in", "/opt", "/usr/lib", "/var/tmp", "/root", "/home"):
@@ -72,13 +73,13 @@ def test_cannot_write_outside_out_dir(backend, jobs_root):
 
 def test_cannot_see_other_jobs_or_server_files(backend, jobs_root):
     other = make_job(jobs_root, "hostile_sleep", seconds=20, steps=20)
-    other_handle = backend.start(other.job_id, other.path, "hostile_sleep")
+    other_handle = backend.start(record(other, "hostile_sleep"), other)
     _wait_status(other, lambda s: s.get("status") == "started")
     repo = str(Path(__file__).resolve().parents[2])
     paths = [str(other.path), str(other.outdir), str(jobs_root), repo, "/etc/shadow", "/var/run/docker.sock",
              "/var/lib/docker", "/pywps/out/.."]
     jobdir = make_job(jobs_root, "hostile_read", paths=",".join(paths))
-    status = backend.wait(backend.start(jobdir.job_id, jobdir.path, "hostile_read"), timeout=60)
+    status = backend.wait(backend.start(record(jobdir, "hostile_read"), jobdir), timeout=60)
     assert status.exit_code == 0, jobdir.read_result()
     seen = outcome(jobdir)
     for path in [*paths[:4], "/var/run/docker.sock", "/var/lib/docker"]:
@@ -92,7 +93,7 @@ def test_fork_bomb_stopped_by_pids_limit(make_backend, jobs_root):
     backend = make_backend(docker_pids_limit=64, docker_time_limit=60)
     jobdir = make_job(jobs_root, "hostile_forkbomb", hold=2)
     started = time.monotonic()
-    status = backend.wait(backend.start(jobdir.job_id, jobdir.path, "hostile_forkbomb"), timeout=90)
+    status = backend.wait(backend.start(record(jobdir, "hostile_forkbomb"), jobdir), timeout=90)
     assert time.monotonic() - started < 45
     assert status.state == RunnerState.EXITED and status.exit_code != 0
     assert "pids limit 64 reached" in status.message, status
@@ -103,7 +104,7 @@ def test_fork_bomb_stopped_by_pids_limit(make_backend, jobs_root):
 
 def test_memory_limit_ends_as_out_of_memory(backend, jobs_root):
     jobdir = make_job(jobs_root, "hostile_memory", megabytes=2048)
-    status = backend.wait(backend.start(jobdir.job_id, jobdir.path, "hostile_memory"), timeout=90)
+    status = backend.wait(backend.start(record(jobdir, "hostile_memory"), jobdir), timeout=90)
     assert status.state == RunnerState.EXITED and status.exit_code == 137
     assert status.message == "killed: out of memory (limit 256 MiB)"
 
@@ -112,7 +113,7 @@ def test_endless_loop_killed_at_time_limit(make_backend, jobs_root):
     backend = make_backend(docker_time_limit=3)
     jobdir = make_job(jobs_root, "hostile_loop")
     started = time.monotonic()
-    status = backend.wait(backend.start(jobdir.job_id, jobdir.path, "hostile_loop"), timeout=60)
+    status = backend.wait(backend.start(record(jobdir, "hostile_loop"), jobdir), timeout=60)
     assert status.state == RunnerState.EXITED and status.message == "killed: time limit 3 s"
     assert 3 <= time.monotonic() - started < 8
     # a fresh backend (a restarted server) still tells why, from the container's labels and times
@@ -124,7 +125,7 @@ def test_endless_loop_killed_at_time_limit(make_backend, jobs_root):
 def test_time_limit_enforced_by_poll(make_backend, jobs_root):
     backend = make_backend(docker_time_limit=2)
     jobdir = make_job(jobs_root, "hostile_loop")
-    handle = backend.start(jobdir.job_id, jobdir.path, "hostile_loop")
+    handle = backend.start(record(jobdir, "hostile_loop"), jobdir)
     deadline = time.monotonic() + 15
     while (status := backend.poll_many([handle])[handle]).state != RunnerState.EXITED:
         assert time.monotonic() < deadline
@@ -134,7 +135,7 @@ def test_time_limit_enforced_by_poll(make_backend, jobs_root):
 
 def test_cancel_stops_a_running_job_within_2_s(backend, jobs_root):
     jobdir = make_job(jobs_root, "hostile_sleep", seconds=60, steps=60)
-    handle = backend.start(jobdir.job_id, jobdir.path, "hostile_sleep")
+    handle = backend.start(record(jobdir, "hostile_sleep"), jobdir)
     _wait_status(jobdir, lambda s: s.get("status") == "started")
     started = time.monotonic()
     backend.cancel(handle)
@@ -146,7 +147,7 @@ def test_cancel_stops_a_running_job_within_2_s(backend, jobs_root):
 
 def test_pause_and_resume(backend, jobs_root):
     jobdir = make_job(jobs_root, "hostile_sleep", seconds=3, steps=30)
-    handle = backend.start(jobdir.job_id, jobdir.path, "hostile_sleep")
+    handle = backend.start(record(jobdir, "hostile_sleep"), jobdir)
     _wait_status(jobdir, lambda s: s.get("percent", 0) >= 10)
     backend.pause(handle)
     assert backend.poll(handle).state == RunnerState.PAUSED
@@ -162,7 +163,7 @@ def test_pause_and_resume(backend, jobs_root):
 
 def test_cancel_a_paused_job(backend, jobs_root):
     jobdir = make_job(jobs_root, "hostile_sleep", seconds=30, steps=30)
-    handle = backend.start(jobdir.job_id, jobdir.path, "hostile_sleep")
+    handle = backend.start(record(jobdir, "hostile_sleep"), jobdir)
     _wait_status(jobdir, lambda s: s.get("status") == "started")
     backend.pause(handle)
     backend.cancel(handle)
@@ -172,9 +173,9 @@ def test_cancel_a_paused_job(backend, jobs_root):
 def test_adopt_after_restart_and_reap(make_backend, jobs_root, docker_client):
     first = make_backend()
     jobdir = make_job(jobs_root, "hostile_sleep", seconds=2, steps=4)
-    handle = first.start(jobdir.job_id, jobdir.path, "hostile_sleep")
+    handle = first.start(record(jobdir, "hostile_sleep"), jobdir)
     stray = make_job(jobs_root, "hostile_sleep", seconds=30, steps=30)
-    stray_handle = first.start(stray.job_id, stray.path, "hostile_sleep")
+    stray_handle = first.start(record(stray, "hostile_sleep"), stray)
     del first  # the server is gone; its containers are not
 
     second = make_backend()
@@ -190,7 +191,7 @@ def test_adopt_after_restart_and_reap(make_backend, jobs_root, docker_client):
 def test_keep_containers(make_backend, jobs_root, docker_client):
     backend = make_backend(docker_keep_containers="true")
     jobdir = make_job(jobs_root, "say_hello", name="kept")
-    handle = backend.start(jobdir.job_id, jobdir.path, "say_hello")
+    handle = backend.start(record(jobdir, "say_hello"), jobdir)
     backend.wait(handle, timeout=60)
     backend.cleanup(handle)
     assert docker_client.api.inspect_container(handle)["State"]["Status"] == "exited"
@@ -198,25 +199,25 @@ def test_keep_containers(make_backend, jobs_root, docker_client):
 
 def test_start_is_idempotent_for_a_job(backend, jobs_root):
     jobdir = make_job(jobs_root, "say_hello", name="again")
-    first = backend.start(jobdir.job_id, jobdir.path, "say_hello")
-    assert backend.start(jobdir.job_id, jobdir.path, "say_hello") == first
+    first = backend.start(record(jobdir, "say_hello"), jobdir)
+    assert backend.start(record(jobdir, "say_hello"), jobdir) == first
     assert backend.wait(first, timeout=60).exit_code == 0
 
 
 def test_missing_image_is_a_clear_error(docker_client, jobs_root):
-    backend = Container(docker_config(docker_image="pywps-no-such-image:0"), instance_id="pytest-missing")
+    backend = Container(docker_config(docker_image="pywps-no-such-image:0").processing, instance_id="pytest-missing")
     with pytest.raises(ConfigurationError, match="pywps image build"):
         backend.check()
     jobdir = make_job(jobs_root, "say_hello", name="x")
     with pytest.raises(NoApplicableCode, match="not found"):
-        backend.start(jobdir.job_id, jobdir.path, "say_hello")
+        backend.start(record(jobdir, "say_hello"), jobdir)
 
 
 def test_per_process_image(docker_client):
     config = docker_config()
     config.parser.add_section("docker:images")
     config.parser.set("docker:images", "hostile_loop", "pywps-no-such-image:1")
-    backend = Container(config, instance_id="pytest-images")
+    backend = Container(config.processing, instance_id="pytest-images")
     assert backend.settings.image_for("hostile_loop") == "pywps-no-such-image:1"
     assert backend.settings.image_for("say_hello") == backend.settings.image
     with pytest.raises(ConfigurationError, match="pywps-no-such-image:1"):
@@ -233,14 +234,15 @@ def test_engine_down_is_a_clear_error(tmp_path, monkeypatch, how):
         client = None
     else:  # the engine went away after the client was made
         client = docker.DockerClient(base_url=socket, version="1.41", timeout=2)
-    backend = Container(docker_config(), client=client, instance_id="pytest-down")
+    backend = Container(docker_config().processing, client=client, instance_id="pytest-down")
     with pytest.raises(ConfigurationError, match="not reachable"):
         backend.check()
     status = backend.poll("0123456789ab")
     assert status.state == RunnerState.LOST and "Docker engine unreachable" in status.message
     assert backend.poll_many(["0123456789ab"])["0123456789ab"].state == RunnerState.LOST
     with pytest.raises(NoApplicableCode, match="Docker engine unreachable"):
-        backend.start("0b8e6cfe-3c43-4c5b-9f4e-5c7f6d7bd0aa", tmp_path / "job", "say_hello")
+        backend.start(record(JobDir(tmp_path / "0b8e6cfe-3c43-4c5b-9f4e-5c7f6d7bd0aa"), "say_hello"),
+                      JobDir(tmp_path / "0b8e6cfe-3c43-4c5b-9f4e-5c7f6d7bd0aa"))
 
 
 def test_check_passes_on_a_working_engine(backend):
@@ -262,7 +264,7 @@ def test_pool_runs_each_job_in_a_fresh_prestarted_container(make_backend, tmp_pa
     for name in ("one", "two", "three"):
         wait_for(lambda: backend.idle_pool_size > 0, timeout=60)  # each hand-over refills in the background
         jobdir = make_job(jobs_root, "say_hello", name=name)
-        handle = backend.start(jobdir.job_id, jobdir.path, "say_hello")
+        handle = backend.start(record(jobdir, "say_hello"), jobdir)
         assert jobdir.outdir.is_symlink()
         status = backend.wait(handle, timeout=60)
         assert status.exit_code == 0, (status, jobdir.read_result())
@@ -284,16 +286,16 @@ def test_pool_keeps_limits_and_time_limit_counts_from_hand_over(make_backend, tm
     backend.fill_pool()
     time.sleep(2.5)  # idle longer than the time limit: must not count
     jobdir = make_job(jobs_root, "hostile_sleep", seconds=1, steps=2)
-    status = backend.wait(backend.start(jobdir.job_id, jobdir.path, "hostile_sleep"), timeout=30)
+    status = backend.wait(backend.start(record(jobdir, "hostile_sleep"), jobdir), timeout=30)
     assert status.exit_code == 0, (status, jobdir.read_result())
     jobdir = make_job(jobs_root, "hostile_loop")
-    handle = backend.start(jobdir.job_id, jobdir.path, "hostile_loop")
+    handle = backend.start(record(jobdir, "hostile_loop"), jobdir)
     assert backend.wait(handle, timeout=30).message == "killed: time limit 2 s"
     memory = make_job(jobs_root, "hostile_memory", megabytes=1024)
-    status = backend.wait(backend.start(memory.job_id, memory.path, "hostile_memory"), timeout=60)
+    status = backend.wait(backend.start(record(memory, "hostile_memory"), memory), timeout=60)
     assert status.message == "killed: out of memory (limit 256 MiB)"
     network = make_job(jobs_root, "hostile_network", host="172.17.0.1", port=2375)
-    backend.wait(backend.start(network.job_id, network.path, "hostile_network"), timeout=60)
+    backend.wait(backend.start(record(network, "hostile_network"), network), timeout=60)
     assert outcome(network)["interfaces"] == "lo"
 
 
@@ -311,8 +313,8 @@ def test_reap_removes_orphaned_pool_containers(make_backend, tmp_path, docker_cl
 def test_pool_start_is_idempotent(make_backend, tmp_path):
     backend = make_backend(workdir=tmp_path / "work", docker_pool_size=1)
     jobdir = make_job(tmp_path / "work" / "jobs", "say_hello", name="again")
-    first = backend.start(jobdir.job_id, jobdir.path, "say_hello")
-    assert backend.start(jobdir.job_id, jobdir.path, "say_hello") == first
+    first = backend.start(record(jobdir, "say_hello"), jobdir)
+    assert backend.start(record(jobdir, "say_hello"), jobdir) == first
     assert backend.wait(first, timeout=60).exit_code == 0
     assert output(jobdir, "output") == "Hello again"
 
@@ -321,7 +323,7 @@ def test_paused_time_does_not_count_towards_the_time_limit(make_backend, jobs_ro
     backend = make_backend(docker_time_limit=4)
     other = make_backend(docker_time_limit=4)  # e.g. the pywps jobs CLI pausing and resuming
     jobdir = make_job(jobs_root, "hostile_sleep", seconds=3, steps=30)
-    handle = backend.start(jobdir.job_id, jobdir.path, "hostile_sleep")
+    handle = backend.start(record(jobdir, "hostile_sleep"), jobdir)
     _wait_status(jobdir, lambda s: s.get("percent", 0) >= 10)
     other.pause(handle)
     for _ in range(12):  # 3 s paused, seen by polling

@@ -100,7 +100,7 @@ def test_job_json_belongs_to_the_container_user_only(tmp_path):
         pytest.skip("chown needs root")
     job = JobDir.create(tmp_path / "jobs", "0b6f9d3e-2f57-4d5e-9a43-0c8c1a2f0b14")
     job.write_job({"job_id": job.job_id})
-    prepare_jobdir(job.path, (65534, 65534))
+    prepare_jobdir(job, (65534, 65534))
     info = (job.indir / "job.json").stat()
     assert (info.st_uid, info.st_mode & 0o777) == (65534, 0o400)
     assert job.path.stat().st_mode & 0o777 == 0o700

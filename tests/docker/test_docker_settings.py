@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from pywps.backends.docker import DockerSettings, _mib, _parse_size, _timestamp, prepare_jobdir
+from pywps.backends.docker import DockerSettings, _mib, _timestamp, prepare_jobdir
+from pywps.config import Config, parse_size
 from pywps.exceptions import ConfigurationError
+from pywps.jobs.jobdir import JobDir
 from tests.docker.conftest import docker_config
 
 
 def test_defaults_are_hardened():
-    s = DockerSettings.from_config(docker_config())
+    s = DockerSettings.from_settings(docker_config().processing)
     assert (s.network, s.read_only, s.user, s.pids_limit, s.memory, s.cpus) == \
         ("none", True, "65534:65534", 128, 256 * 1024**2, 1.0)
     assert (s.time_limit, s.keep_containers, s.init, s.pool_size) == (0, False, True, 0)
@@ -18,9 +20,10 @@ def test_defaults_are_hardened():
 
 
 def test_pywps4_names_and_plain_dicts():
-    s = DockerSettings.from_config({"processing": {"docker_img": "old:1", "docker_memory": "1g",
-                                                   "docker_time_limit": "60s", "docker_pool_size": "2"},
-                                    "docker:images": {"Slow": "slow:2"}})
+    config = Config.from_dict({"processing": {"docker_img": "old:1", "docker_memory": "1g",
+                                              "docker_time_limit": "60s", "docker_pool_size": "2"},
+                               "docker:images": {"Slow": "slow:2"}})
+    s = DockerSettings.from_settings(config.processing)
     assert s.image == "old:1" and s.memory == 1024**3 and s.time_limit == 60 and s.pool_size == 2
     assert s.image_for("slow") == "slow:2" and s.image_for("other") == "old:1"
 
@@ -30,11 +33,11 @@ def test_pywps4_names_and_plain_dicts():
                                        ("dckr_inp_dir", "relative/in")])
 def test_bad_values_name_the_key(key, value):
     with pytest.raises(ConfigurationError, match=key.split("_")[0]):
-        DockerSettings.from_config(docker_config(**{key: value}))
+        DockerSettings.from_settings(docker_config(**{key: value}).processing)
 
 
 def test_helpers(tmp_path):
-    assert _parse_size("256m") == _parse_size("256MiB") == 256 * 1024**2
+    assert parse_size("256m") == parse_size("256MiB") == 256 * 1024**2
     assert _mib(256 * 1024**2) == "256 MiB" and _mib(2 * 1024**3) == "2 GiB"
     assert _timestamp("0001-01-01T00:00:00Z") is None
     assert _timestamp("2026-11-25T09:00:00.5Z") == pytest.approx(1795597200.5)
@@ -44,6 +47,6 @@ def test_helpers(tmp_path):
     (job / "in").mkdir(parents=True)
     (job / "in" / "job.json").write_text("{}")
     (job / "in" / "job.json").chmod(0o600)
-    prepare_jobdir(job, None)
+    prepare_jobdir(JobDir(job), None)
     assert (job / "in" / "job.json").stat().st_mode & 0o444 == 0o444
     assert (job / "out").stat().st_mode & 0o777 == 0o777

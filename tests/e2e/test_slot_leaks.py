@@ -57,8 +57,8 @@ def last_job(client):
 @pytest.mark.parametrize("asynchronous", [False, True])
 def test_encoding_the_outputs_fails(client, monkeypatch, asynchronous):
     dispatcher = dispatcher_of(client)
-    monkeypatch.setattr(dispatcher, "render", failing_once(
-        dispatcher.render, ValueError("All strings must be XML compatible"),
+    monkeypatch.setattr(dispatcher.results, "document", failing_once(
+        dispatcher.results.document, ValueError("All strings must be XML compatible"),
         when=lambda job, process, request, status, **kw: status is JobStatus.SUCCEEDED))
     resp = execute(client, "say_hello", "name=x", asynchronous)
     doc = final_document(client, resp) if asynchronous else resp
@@ -71,7 +71,7 @@ def test_encoding_the_outputs_fails(client, monkeypatch, asynchronous):
 def test_every_encoding_fails(client, monkeypatch, asynchronous):
     """Even when no document at all can be made, the job ends failed and its slot is free."""
     dispatcher = dispatcher_of(client)
-    original = dispatcher.render
+    original = dispatcher.results.document
     broken = {"on": True}
 
     def render(job, process, request, status, **kw):
@@ -79,7 +79,7 @@ def test_every_encoding_fails(client, monkeypatch, asynchronous):
             raise RuntimeError("encoder broken")
         return original(job, process, request, status, **kw)
 
-    monkeypatch.setattr(dispatcher, "render", render)
+    monkeypatch.setattr(dispatcher.results, "document", render)
     resp = execute(client, "say_hello", "name=x", asynchronous)
     if asynchronous:
         wait_for(lambda: last_job(client).status is JobStatus.FAILED, 30, 0.05)
@@ -106,8 +106,8 @@ def test_publishing_fails(client, monkeypatch, asynchronous, tmp_path):
 @pytest.mark.parametrize("asynchronous", [False, True])
 def test_writing_the_status_document_fails(client, monkeypatch, asynchronous):
     dispatcher = dispatcher_of(client)
-    monkeypatch.setattr(dispatcher, "_write_static_status", failing_once(
-        dispatcher._write_static_status, PermissionError(errno.EACCES, "Permission denied"),
+    monkeypatch.setattr(dispatcher.results, "write_static_status", failing_once(
+        dispatcher.results.write_static_status, PermissionError(errno.EACCES, "Permission denied"),
         when=lambda job: job.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)))
     execute(client, "say_hello", "name=x", asynchronous)
     if asynchronous:
@@ -136,8 +136,8 @@ def test_the_backend_fails_while_waiting_or_polling(client, monkeypatch, asynchr
     if asynchronous:
         monkeypatch.setattr(dispatcher.backend, "poll_many", failing_once(
             dispatcher.backend.poll_many, RuntimeError("backend confused")))
-        monkeypatch.setattr(dispatcher, "_sync_progress", failing_once(
-            dispatcher._sync_progress, RuntimeError("progress broken")))
+        monkeypatch.setattr(dispatcher.supervisor, "_progress", failing_once(
+            dispatcher.supervisor._progress, RuntimeError("progress broken")))
     else:
         monkeypatch.setattr(dispatcher.backend, "wait", failing_once(
             dispatcher.backend.wait, RuntimeError("backend confused")))

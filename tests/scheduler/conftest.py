@@ -55,13 +55,13 @@ def make_backend(slurm: None, tmp_path: Path) -> Iterator[Callable[..., Schedule
     made: list[tuple[Scheduler, list[str]]] = []
 
     def make(**processing: Any) -> Scheduler:
-        backend = Scheduler(make_config(tmp_path, **processing))
+        backend = Scheduler(make_config(tmp_path, **processing).processing)
         backend.check()
         started: list[str] = []
         original = backend.start
 
-        def start(job_id: str, jobdir: Path, process_identifier: str) -> str:
-            handle = original(job_id, jobdir, process_identifier)
+        def start(job, jobdir: JobDir) -> str:
+            handle = original(job, jobdir)
             started.append(handle)
             return handle
 

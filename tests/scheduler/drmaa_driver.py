@@ -30,7 +30,7 @@ def run(scenario: str, directory: Path) -> dict[str, Any]:
     options = {"scheduler": "drmaa"}
     if scenario == "timelimit":
         options["scheduler_time_limit"] = "0:05"
-    backend = Scheduler(make_config(directory, **options))
+    backend = Scheduler(make_config(directory, **options).processing)
     backend.check()
     root = directory / "work" / "jobs"
     if scenario == "succeed":

@@ -46,4 +46,6 @@ def new_job(root: Path, qualname: str, identifier: str, inputs: dict[str, str] |
 def start(backend: Any, jobdir: JobDir) -> str:
     """Start the job in ``jobdir`` through ``backend``; return the handle."""
     job = jobdir.read_job()
-    return backend.start(job["job_id"], jobdir.path, job["process"]["identifier"])
+    from pywps.jobs.model import JobRecord
+
+    return backend.start(JobRecord(id=job["job_id"], process=job["process"]["identifier"], request="{}"), jobdir)

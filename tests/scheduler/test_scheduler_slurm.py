@@ -47,7 +47,7 @@ def test_job_succeeds_with_outputs(make_backend, make_job):
                       outputs=(OutputRequest("greeting"), OutputRequest("report", as_reference=True)))
     handle = start(backend, jobdir)
     kind, batch_id, path = Scheduler.parse_handle(handle)
-    assert kind == "slurm" and batch_id.isdigit() and path == jobdir.path.resolve()
+    assert kind == "slurm" and batch_id.isdigit() and path.path == jobdir.path.resolve()
     script = (jobdir.indir / BATCH_SCRIPT).read_text()
     assert "-m pywps.worker" in script and str(jobdir.path.resolve()) in script
 

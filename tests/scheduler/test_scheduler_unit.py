@@ -26,6 +26,7 @@ from pywps.backends.scheduler import (
     _hms,
 )
 from pywps.exceptions import ConfigurationError
+from pywps.jobs.jobdir import JobDir
 
 
 class Replay(Submitter):
@@ -51,7 +52,7 @@ class Replay(Submitter):
 
 @pytest.fixture
 def replay(tmp_path: Path) -> tuple[Scheduler, Replay, Path]:
-    backend = Scheduler(make_config(tmp_path, scheduler_query_interval="0"))
+    backend = Scheduler(make_config(tmp_path, scheduler_query_interval="0").processing)
     backend.submitter = Replay(backend.options)
     jobdir = tmp_path / "job"
     (jobdir / "out").mkdir(parents=True)
@@ -63,12 +64,12 @@ def test_registered_as_scheduler():
 
 
 def test_options_defaults_and_parsing(tmp_path):
-    options = Scheduler(make_config(tmp_path)).options
+    options = Scheduler(make_config(tmp_path).processing).options
     assert options.submitter == "slurm" and options.sync == "wait" and options.python == sys.executable
     assert options.pythonpath == str(Path(__file__).resolve().parents[2])
     options = Scheduler(make_config(tmp_path, scheduler_memory="2gb", scheduler_python="/opt/venv/bin/python",
                                     scheduler_extra_options="--qos=low --exclusive",
-                                    scheduler_environment="A=1 'B=two words'")).options
+                                    scheduler_environment="A=1 'B=two words'").processing).options
     assert options.memory == 2 * 1024 ** 3 and options.pythonpath == ""
     assert options.extra_options == ("--qos=low", "--exclusive")
     assert options.environment == (("A", "1"), ("B", "two words"))
@@ -78,13 +79,13 @@ def test_options_defaults_and_parsing(tmp_path):
                                        ("scheduler_environment", "NOEQUALS")])
 def test_bad_options_name_the_key(tmp_path, key, value):
     with pytest.raises(ConfigurationError, match=key):
-        Scheduler(make_config(tmp_path, **{key: value}))
+        Scheduler(make_config(tmp_path, **{key: value}).processing)
 
 
 def test_batch_script_runs_the_worker(tmp_path):
     backend = Scheduler(make_config(tmp_path, scheduler_python="/opt/my venv/bin/python",
-                                    scheduler_environment="GDAL_DATA=/usr/share/gdal"))
-    script = backend.batch_script("abc", Path("/shared/jobs/with space"), "say_hello")
+                                    scheduler_environment="GDAL_DATA=/usr/share/gdal").processing)
+    script = backend.batch_script("abc", JobDir(Path("/shared/jobs/with space")), "say_hello")
     assert script.startswith("#!/bin/sh\n")
     assert "exec '/opt/my venv/bin/python' -m pywps.worker '/shared/jobs/with space'\n" in script
     assert "export GDAL_DATA=/usr/share/gdal" in script and "export PYWPS_JOB_ID=abc" in script
@@ -93,8 +94,8 @@ def test_batch_script_runs_the_worker(tmp_path):
 def test_sbatch_command_line(tmp_path):
     options = Scheduler(make_config(tmp_path, scheduler_partition="wps", scheduler_account="geo",
                                     scheduler_time_limit="30", scheduler_memory="512mb",
-                                    scheduler_extra_options="--qos=low")).options
-    args = SlurmSubmitter(options).sbatch_args(Path("/j/in/batch.sh"), Path("/j"), "pywps-x", "abc")
+                                    scheduler_extra_options="--qos=low").processing).options
+    args = SlurmSubmitter(options).sbatch_args(Path("/j/in/batch.sh"), JobDir(Path("/j")), "pywps-x", "abc")
     assert args[:2] == ["sbatch", "--parsable"]
     assert args[args.index("-o") + 1] == f"/j/out/{BATCH_LOG}" and args[args.index("-D") + 1] == "/j"
     assert ["-p", "wps"] == args[args.index("-p"):args.index("-p") + 2]
@@ -105,7 +106,7 @@ def test_sbatch_command_line(tmp_path):
 def test_drmaa_native_specification(tmp_path):
     options = Scheduler(make_config(tmp_path, scheduler="slurm", scheduler_partition="all.q",
                                     scheduler_time_limit="1:30:00", scheduler_memory="1gb",
-                                    scheduler_extra_options="-P proj")).options
+                                    scheduler_extra_options="-P proj").processing).options
     spec = DrmaaSubmitter(options).native_specification()
     assert spec == "-q all.q -l h_rt=1:30:00 -l h_vmem=1024M -P proj"
 
@@ -172,7 +173,7 @@ def test_unreachable_scheduler_fails_nothing(replay):
 
 
 def test_queries_are_rate_limited(tmp_path):
-    backend = Scheduler(make_config(tmp_path, scheduler_query_interval="60"))
+    backend = Scheduler(make_config(tmp_path, scheduler_query_interval="60").processing)
     backend.submitter = submitter = Replay(backend.options)
     submitter.states = {"1": BatchState("RUNNING"), "2": BatchState("PENDING")}
     handles = [f"slurm:1:{tmp_path}", f"slurm:2:{tmp_path}"]
@@ -185,7 +186,7 @@ def test_queries_are_rate_limited(tmp_path):
 
 
 def test_a_written_result_is_noticed_before_the_interval(tmp_path):
-    backend = Scheduler(make_config(tmp_path, scheduler_query_interval="60"))
+    backend = Scheduler(make_config(tmp_path, scheduler_query_interval="60").processing)
     backend.submitter = submitter = Replay(backend.options)
     (tmp_path / "out").mkdir()
     submitter.states = {"1": BatchState("RUNNING")}

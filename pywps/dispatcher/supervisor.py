@@ -1,0 +1,269 @@
+"""The supervisor: one thread per server process that keeps jobs moving, whether or not requests arrive.
+
+Each round it claims queued jobs while the store says a slot is free (counted across every process and
+host sharing the store), follows the jobs this instance owns, adopts the jobs of server instances that
+are gone (their runners are re-attached through ``Processing.adopt`` when still alive, otherwise the jobs
+fail saying why, or are requeued when they never started), lets the backend reap runners nobody follows,
+and removes jobs older than the retention.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from pywps.backends.base import RunnerState, RunnerStatus
+from pywps.jobs.jobdir import JobDir
+from pywps.jobs.model import JobRecord, JobStatus
+
+if TYPE_CHECKING:
+    from pywps.dispatcher import Dispatcher
+
+log = logging.getLogger(__name__)
+
+
+def new_instance_id() -> str:
+    """This server process's id in the store: host, pid and a random part (pids are reused)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+class Supervisor:
+    """The dispatcher thread: claim, follow, adopt, reap, clean up."""
+
+    def __init__(self, dispatcher: Dispatcher) -> None:
+        self.d = dispatcher
+        jobs = dispatcher.config.jobs
+        self.poll_interval = jobs.poll_interval
+        self.stale_after = jobs.stale_after
+        self.heartbeat = jobs.heartbeat
+        self.cleanup_interval = jobs.cleanup_interval
+        self.wake = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._sync_ids: set[str] = set()       # sync jobs: their request follows them, not this thread
+        self._sync_handles: set[str] = set()
+        self._thread: threading.Thread | None = None
+        self._pid = -1
+        self._last_reap = 0.0
+        self._last_beat = 0.0
+        self._last_cleanup = time.monotonic()
+
+    # -- life cycle ------------------------------------------------------------------------------
+
+    def runner_ended(self, handle: str) -> None:
+        """The backend's ``on_exit``: wake up for an async job's runner; a sync request finalizes its own."""
+        with self._lock:
+            if handle in self._sync_handles:
+                return
+        self.wake.set()
+
+    def ensure_started(self) -> None:
+        """Start the thread in this process (again after a fork, under a new instance id)."""
+        if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
+            return
+        with self._lock:
+            if self._pid == os.getpid() and self._thread is not None and self._thread.is_alive():
+                return
+            if self._pid != os.getpid() and self._pid != -1:
+                self.d.store.after_fork()
+                self.d.instance = new_instance_id()
+                self.d.backend.bind(self.d.instance, self.runner_ended)
+            self._pid = os.getpid()
+            self.d.jobs_root.mkdir(parents=True, exist_ok=True)
+            self.d.store.register_instance(self.d.instance, socket.gethostname(), os.getpid())
+            self._stop.clear()
+            self._thread = threading.Thread(target=self._run, name="pywps-dispatcher", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        try:
+            self.d.store.remove_instance(self.d.instance)
+        except Exception:
+            log.debug("could not deregister instance", exc_info=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:
+                log.exception("dispatcher round failed")
+            self.wake.wait(self.poll_interval)
+            self.wake.clear()
+
+    def tick(self) -> None:
+        """One round: follow own jobs, start queued jobs; heartbeats, orphans and cleanup on their own periods."""
+        now = time.monotonic()
+        beat = now - self._last_beat >= self.heartbeat
+        if beat:
+            self._last_beat = now
+            self.d.store.beat_instance(self.d.instance)
+        self.follow_running(beat)
+        if now - self._last_reap > min(5.0, self.stale_after / 2):
+            self._last_reap = now
+            self.reap_dead_instances()
+        self.start_queued()
+        if self.cleanup_interval and now - self._last_cleanup > self.cleanup_interval:
+            self._last_cleanup = now
+            removed = self.d.actions.cleanup()
+            if removed:
+                log.info("removed %d job(s) older than the retention", len(removed))
+
+    # -- sync jobs: followed by their own request ------------------------------------------------
+
+    def follow_sync(self, job_id: str, handle: str | None = None) -> None:
+        with self._lock:
+            self._sync_ids.add(job_id)
+            if handle:
+                self._sync_handles.add(handle)
+
+    def unfollow_sync(self, job_id: str, handle: str | None) -> None:
+        with self._lock:
+            self._sync_ids.discard(job_id)
+            self._sync_handles.discard(handle or "")
+
+    # -- starting runners ------------------------------------------------------------------------
+
+    def launch(self, job: JobRecord, jobdir: JobDir, record: bool = True) -> str | None:
+        """Start the job's runner; ``record`` its handle in the store (sync jobs keep it in memory).
+        None when the backend refused: the job has then ended, failed, saying why."""
+        try:
+            handle = self.d.backend.start(job, jobdir)
+        except Exception as exc:
+            log.exception("could not start job %s", job.id)
+            self.d.results.finalize(job, RunnerStatus(RunnerState.LOST, None,
+                                                      f"could not start the job ({self.d.backend.name}): {exc}"))
+            return None
+        if record:
+            self.d.store.set_handle(job.id, handle)
+        return handle
+
+    def start_queued(self) -> None:
+        store = self.d.store
+        if not store.count(["accepted"]):  # a read, before any write transaction
+            return
+        while not self._stop.is_set():
+            job = store.claim_next(self.d.instance, self.d.backend.name, self.d.parallel)
+            if job is None:
+                return
+            try:
+                process = self.d.processes.get(job.process)
+                if process is not None:
+                    self.d.results.progress(job, process, 0, "Process started")
+                self.launch(job, self.d.results.jobdir(job.id))
+            except Exception as exc:
+                log.exception("job %s: could not be started; the job is ended", job.id)
+                self.d.results.abandon(job, f"Process failed: the server could not start job {job.id} "
+                                            f"({type(exc).__name__})")
+
+    # -- following runners -----------------------------------------------------------------------
+
+    def follow_running(self, beat: bool = True) -> None:
+        with self._lock:
+            skip = set(self._sync_ids)
+        store, results = self.d.store, self.d.results
+        jobs = [j for j in store.running(owner=self.d.instance) if j.id not in skip]
+        if not jobs:
+            return
+        if beat:
+            store.heartbeat(self.d.instance, [j.id for j in jobs])
+        with_handle = [j for j in jobs if j.handle]
+        statuses = self.d.backend.poll_many([j.handle for j in with_handle]) if with_handle else {}
+        for job in with_handle:
+            status = statuses.get(job.handle) or RunnerStatus(RunnerState.LOST, None, "unknown to the backend")
+            try:
+                if status.state in (RunnerState.EXITED, RunnerState.LOST):
+                    results.finalize(job, status)
+                else:
+                    self._progress(job, status)
+            except Exception as exc:  # one job's failure never stalls the others, nor keeps its slot
+                if _store_unavailable(exc):
+                    log.warning("job %s: the job store is unavailable (%s); retried", job.id, type(exc).__name__)
+                    continue
+                log.exception("job %s: following it failed; the job is ended", job.id)
+                results.abandon(job, f"Process failed: internal error in the server ({type(exc).__name__}); "
+                                     f"job {job.id}")
+        for job in jobs:
+            if job.handle or _age(job.started) <= self.stale_after:
+                continue
+            if job.is_async:
+                store.transition(job.id, JobStatus.ACCEPTED, message="requeued: the runner never started")
+            else:
+                results.finalize(job, RunnerStatus(RunnerState.LOST, None,
+                                                   "the server ended during this synchronous request"))
+
+    def _progress(self, job: JobRecord, status: RunnerStatus) -> None:
+        """Mirror a running job's progress (its hostile ``status.json``) and paused state into the store."""
+        process = self.d.processes.get(job.process)
+        if process is None:
+            return
+        state = self.d.results.handback(job.id).status() or {}
+        percent = int(state.get("percent") or 0)
+        message = state.get("message") or job.message or ""
+        paused = status.state == RunnerState.PAUSED
+        if paused and job.status != JobStatus.PAUSED:
+            self.d.results.progress(job, process, percent, "Process paused", JobStatus.PAUSED)
+        elif not paused and (percent != job.percent or message != job.message or job.status != JobStatus.STARTED):
+            self.d.results.progress(job, process, percent, message)
+
+    # -- orphans ---------------------------------------------------------------------------------
+
+    def reap_dead_instances(self) -> None:
+        """Adopt the jobs of server instances that are gone; let the backend remove unfollowed runners."""
+        store, backend = self.d.store, self.d.backend
+        host = socket.gethostname()
+        dead = set(store.dead_instances(self.stale_after))
+        for instance in store.instances():
+            if instance["host"] == host and not _pid_alive(int(instance["pid"])):
+                dead.add(instance["id"])
+        dead.discard(self.d.instance)
+        for instance in dead:
+            self._adopt(instance)
+            store.remove_instance(instance)
+        with self._lock:
+            sync = set(self._sync_ids)
+        for job in store.stale(self.stale_after):
+            if job.owner != self.d.instance and job.id not in sync:
+                self._adopt(job.owner or "")
+        live = [j.id for j in store.list(status=["accepted", "started", "paused"], limit=100000)]
+        backend.reap(live, live_instances=[i["id"] for i in store.instances()], min_age=60)
+
+    def _adopt(self, instance: str) -> None:
+        handles = [j.handle for j in self.d.store.running(owner=instance) if j.handle]
+        adopted = self.d.store.adopt(instance, self.d.instance)
+        if adopted:
+            log.warning("adopted %d job(s) of server instance %s, which is gone", adopted, instance)
+            if handles:
+                self.d.backend.adopt(handles)
+
+
+def _store_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` is the job store being unreachable (retry later), not a fault of the job."""
+    from sqlalchemy.exc import DBAPIError
+
+    return isinstance(exc, DBAPIError)
+
+
+def _age(moment: datetime | None) -> float:
+    if moment is None:
+        return 0.0
+    return (datetime.now(UTC) - moment).total_seconds()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
