@@ -4,6 +4,7 @@ through which this test talks HTTP to it from the host."""
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import socket
@@ -143,3 +144,72 @@ def test_server_image_end_to_end_over_a_unix_socket(server_image, tmp_path: Path
     finally:
         container.stop(timeout=10)
         container.remove(force=True)
+
+
+def test_server_image_in_docker_mode(server_image, tmp_path: Path):
+    """mode = docker from inside the server image: the engine's socket mounted (and its group added), the job
+    directories at the same path inside the server container as on the host, so the engine can mount them
+    into each job's container. The server image is built with `-r docker` (the docker SDK)."""
+    client, _ = server_image
+    from pywps import imagebuild
+
+    try:
+        client.images.get(imagebuild.WORKER_TAG)
+    except Exception:  # noqa: BLE001 - the worker image is built by .ci/docker-engine.sh image
+        unavailable(f"the worker image {imagebuild.WORKER_TAG} is missing: run .ci/docker-engine.sh image")
+    tag = imagebuild.build_server_image(tag="pywps:docker-mode-test", extra=["docker"], client=client)
+    shared = writable_by_image_user(tmp_path / "srv")
+    run = writable_by_image_user(tmp_path / "run")
+    cfg = tmp_path / "pywps.cfg"
+    cfg.write_text(
+        "[server]\n"
+        "url = http://localhost/wps\n"
+        "outputurl = http://localhost/outputs/\n"
+        f"workdir = {shared}/work\n"
+        f"outputpath = {shared}/outputs\n\n"
+        "[processing]\n"
+        "mode = docker\n"
+        f"docker_image = {imagebuild.WORKER_TAG}\n\n"
+        "[logging]\n"
+        f"database = sqlite:///{shared}/jobs.sqlite\n"
+    )
+    cfg.chmod(0o644)
+    engine_socket = "/var/run/docker.sock"
+    container = client.containers.run(
+        tag, detach=True, network_mode="none", init=True, name=f"pywps-server-docker-{uuid.uuid4().hex[:8]}",
+        labels={LABEL: "server-image"}, group_add=[str(os.stat(engine_socket).st_gid)],
+        volumes={str(cfg): {"bind": "/etc/pywps/pywps.cfg", "mode": "ro"},
+                 str(shared): {"bind": str(shared), "mode": "rw"},  # the same path inside and outside
+                 str(run): {"bind": "/run/pywps", "mode": "rw"},
+                 engine_socket: {"bind": engine_socket, "mode": "rw"}},
+    )
+    try:
+        sock = run / "gunicorn.sock"
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if get(sock, "/health")[0] == 200:
+                    break
+            except OSError:
+                pass
+            assert time.monotonic() < deadline, container.logs().decode()[-3000:]
+            time.sleep(0.3)
+        status, body, _ = get(sock, "/health")
+        assert status == 200 and b'"mode": "docker"' in body
+        status, body, _ = get(sock, execute_url("/wps", "say_hello", "name=nested", True))
+        assert status == 200, body
+        location = etree.fromstring(body).get("statusLocation")
+        deadline = time.monotonic() + 90
+        while status_of(get(sock, location)[1])[0] not in ("ProcessSucceeded", "ProcessFailed"):
+            assert time.monotonic() < deadline, container.logs().decode()[-3000:]
+            time.sleep(0.5)
+        document = get(sock, location)[1]
+        assert status_of(document)[0] == "ProcessSucceeded", (document, container.logs().decode()[-3000:])
+        assert b"Hello nested" in document
+    finally:
+        container.stop(timeout=10)
+        container.remove(force=True)
+        import docker.errors
+
+        with contextlib.suppress(docker.errors.APIError):  # the next build recreates it from the layer cache
+            client.images.remove(tag, force=True)
