@@ -370,8 +370,48 @@ class ConfigProbe(Process):
         return response
 
 
+class Crash(Process):
+    """Ends its runner at once with exit code 3, writing no result (a segfault or os._exit in real code)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            self._handler, store_supported=True, status_supported=True,
+            identifier="hostile_crash", title="Crash without a result",
+            inputs=[], outputs=[LiteralOutput("never", "Never produced", data_type="string")],
+        )
+
+    @staticmethod
+    def _handler(request, response):
+        os._exit(3)
+
+
+class Ticker(Process):
+    """Appends a line to ``out/ticks`` every 0.1 s for ``seconds``: proof of whether it still runs."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            self._handler, store_supported=True, status_supported=True,
+            identifier="hostile_ticker", title="Tick until stopped",
+            inputs=[LiteralInput("seconds", "How long to tick", data_type="float", min_occurs=0, default=60)],
+            outputs=[LiteralOutput("ticks", "Ticks written", data_type="integer")],
+        )
+
+    @staticmethod
+    def _handler(request, response):
+        path = os.path.join(os.path.dirname(os.getcwd()), "ticks")  # the handler runs in out/work
+        deadline = time.monotonic() + _number(request, "seconds", 60.0)
+        count = 0
+        while time.monotonic() < deadline:
+            with open(path, "a") as handle:
+                handle.write(f"{count}\n")
+            count += 1
+            time.sleep(0.1)
+        response.outputs["ticks"].data = count
+        return response
+
+
 HOSTILE_CLASSES = [NetworkConnect, WriteOutside, ReadOther, ForkBomb, Allocate, EndlessLoop, SleepLong,
-                   HandBackAttack, ConfigProbe]
+                   HandBackAttack, ConfigProbe, Crash, Ticker]
 
 
 def hostile_processes() -> list:
