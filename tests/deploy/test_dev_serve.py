@@ -32,7 +32,8 @@ def test_dev_serve_passes_processes_and_configuration_through(tmp_path: Path):
     port = free_port()
     cfg = write_config(tmp_path, port)
     module_dir = write_processes_module(tmp_path / "mywps")
-    server = dev_serve(tmp_path, "-p", "myprocesses:processes", "-c", str(cfg), "--port", str(port),
+    assert cfg == tmp_path / "pywps.cfg"  # given relative to the caller's directory
+    server = dev_serve(tmp_path, "-p", "myprocesses:processes", "-c", "pywps.cfg", "--port", str(port),
                        PYTHONPATH=str(module_dir))
     try:
         wps = f"http://127.0.0.1:{port}/wps"
