@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, request, send_file
 
-from pywps.config import Config, load
+from pywps.config import Config
 from pywps.exceptions import FileSizeExceeded, NoApplicableCode, OperationNotSupported
 from pywps.jobs.jobdir import valid_job_id
 from pywps.operations import Operations, Reply
@@ -33,12 +33,11 @@ def _exception_reply(exc: NoApplicableCode) -> Response:
 
 def create_app(config: Config | None = None, processes: Iterable[Any] = (), dispatcher=None) -> Flask:
     """A Flask app serving the WPS at ``/wps`` (and ``/``), stored outputs under ``outputurl`` and ``/health``."""
-    from pywps.configuration import set_config
+    from pywps.configuration import get_config, using
     from pywps.dispatcher import Dispatcher
     from pywps.logs import configure_logging
 
-    config = config or load()
-    set_config(config)
+    config = config or get_config()
     configure_logging(config)
     processes = list(processes)
     for directory in (config.workdir, config.outputpath):
@@ -121,6 +120,14 @@ def create_app(config: Config | None = None, processes: Iterable[Any] = (), disp
     from pywps.metrics import install
 
     install(app, config, dispatcher)  # /health, /metrics ([metrics] enabled, token), request counters
+
+    inner = app.wsgi_app
+
+    def wsgi_app(environ: dict, start_response) -> Iterable[bytes]:
+        with using(config):  # get_config_value in this app's requests reads this app's configuration
+            return inner(environ, start_response)
+
+    app.wsgi_app = wsgi_app  # type: ignore[method-assign]
     return app
 
 
@@ -131,8 +138,11 @@ class Service:
                  preprocessors: dict | None = None) -> None:
         if isinstance(cfgfiles, (str, os.PathLike)):
             cfgfiles = [cfgfiles]
+        from pywps.configuration import get_config, load_configuration
+
         self.processes = list(processes)
-        self.config = load(cfgfiles or ())
+        # PyWPS 4: files given are loaded as the process's configuration; none given, the one loaded last
+        self.config = load_configuration(cfgfiles) if cfgfiles else get_config()
         self.preprocessors = preprocessors or {}
         self.app = create_app(self.config, self.processes)
 

@@ -67,9 +67,9 @@ def run_job(jobdir: JobDir, process: Any | None = None, config_loaded: bool = Fa
         job = jobdir.read_job()
         if job.get("config") and not config_loaded:
             from pywps.config import Config
-            from pywps.configuration import set_config
+            from pywps.configuration import set_job_config
 
-            set_config(Config.from_dict(job["config"]))  # get_config_value in handlers sees the server's
+            set_job_config(Config.from_dict(job["config"]))  # get_config_value in handlers: the job's part
         request = ExecuteRequest.from_dict(job["request"])
         status_cb("Process started", 0)
         threading.Thread(target=beat, name="pywps-heartbeat", daemon=True).start()

@@ -79,9 +79,9 @@ class MultiProcessing(Processing):
 
                 _redirect_output(jobdir.log_path)
                 if self.job_config is not None:
-                    from pywps.configuration import set_config
+                    from pywps.configuration import set_job_config
 
-                    set_config(self.job_config)  # what a job may know of the configuration, as in job.json
+                    set_job_config(self.job_config)  # what a job may know of the configuration, as in job.json
                 code = worker.run_job(jobdir, config_loaded=self.job_config is not None)
             except BaseException:
                 log.exception("worker for job %s crashed", job.id)

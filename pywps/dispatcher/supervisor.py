@@ -92,13 +92,16 @@ class Supervisor:
             log.debug("could not deregister instance", exc_info=True)
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.tick()
-            except Exception:
-                log.exception("dispatcher round failed")
-            self.wake.wait(self.poll_interval)
-            self.wake.clear()
+        from pywps.configuration import using
+
+        with using(self.d.config):  # code below that reads the PyWPS 4 facade sees this server's settings
+            while not self._stop.is_set():
+                try:
+                    self.tick()
+                except Exception:
+                    log.exception("dispatcher round failed")
+                self.wake.wait(self.poll_interval)
+                self.wake.clear()
 
     def tick(self) -> None:
         """One round: follow own jobs, start queued jobs; heartbeats, orphans and cleanup on their own periods."""
