@@ -35,6 +35,7 @@ from tests.deploy.conftest import (
 )
 
 ENV_FILE = Path(os.environ.get("PYWPS_TEST_APACHE_ENV", "/var/lib/pywps-apache-ci/test.env"))
+APACHECTL = "/usr/sbin/apache2ctl"
 DOCS_CONF = Path(__file__).resolve().parents[2] / "docs" / "apache" / "pywps.conf"
 
 
@@ -50,12 +51,25 @@ class Apache:
         return f"{self.url}/wps"
 
     def ctl(self, *args: str) -> None:
-        subprocess.run(["apache2ctl", *args], env={**os.environ, "APACHE_CONFDIR": str(self.confdir)}, check=True,
+        subprocess.run([APACHECTL, *args], env={**os.environ, "APACHE_CONFDIR": str(self.confdir)}, check=True,
                        capture_output=True, timeout=60)
 
     def daemon_pids(self) -> set[int]:
-        out = subprocess.run(["pgrep", "-u", "pywps", "-f", r"^\(wsgi:pywps\)"], capture_output=True, text=True)
-        return {int(p) for p in out.stdout.split()}
+        """The mod_wsgi daemon processes (display-name=%{GROUP}: "(wsgi:pywps)"), children of Apache's
+        parent process; the jobs they fork carry the same name but are children of a daemon."""
+        pids = set()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                if not (entry / "cmdline").read_bytes().startswith(b"(wsgi:pywps)"):
+                    continue
+                ppid = (entry / "stat").read_text().rsplit(")", 1)[1].split()[1]
+                if Path(f"/proc/{ppid}/cmdline").read_bytes().startswith(b"/usr/sbin/apache2"):
+                    pids.add(int(entry.name))
+            except (OSError, IndexError):
+                continue
+        return pids
 
     def log_size(self) -> int:
         return self.error_log.stat().st_size
@@ -95,7 +109,7 @@ class Apache:
 
 @pytest.fixture(scope="module")
 def apache() -> Apache:
-    if shutil.which("apache2ctl") is None or not ENV_FILE.is_file():
+    if not Path(APACHECTL).exists() or not ENV_FILE.is_file():
         unavailable(f"no Apache instance ({ENV_FILE} missing): run .ci/apache.sh start as root")
     values = dict(line.split("=", 1) for line in ENV_FILE.read_text().splitlines() if "=" in line)
     server = Apache(values["PYWPS_TEST_APACHE_URL"], Path(values["PYWPS_TEST_APACHE_CONFDIR"]),
@@ -154,6 +168,13 @@ def test_capabilities_sync_async_and_outputs_served_by_apache(apache: Apache):
     assert output.headers["Server"].startswith("Apache")
     listing = requests.get(f"{apache.url}/outputs/{job_id(location)}/", timeout=30)
     assert listing.status_code in (403, 404)  # no directory listing
+    secret = apache.root / "secret.txt"
+    secret.write_text("NOT-FOR-CLIENTS\n")
+    secret.chmod(0o644)
+    planted = apache.root / "home" / "outputs" / job_id(location) / "planted.txt"
+    planted.symlink_to(secret)  # a link planted next to the outputs is never followed
+    refused = requests.get(f"{apache.url}/outputs/{job_id(location)}/planted.txt", timeout=30)
+    assert refused.status_code == 403 and "NOT-FOR-CLIENTS" not in refused.text
 
 
 def test_failed_process_names_the_job_and_is_logged(apache: Apache):
@@ -190,6 +211,7 @@ def test_jobs_finish_across_graceful_and_restart_without_requests(apache: Apache
     queued = [submit(apache.wps, "sleep", "delay=2") for _ in range(2)]
     wait_until(lambda: all(poll_status(loc, apache.static)[0] == "ProcessStarted" for loc in running), 20,
                what="two jobs running")
+    owners = {loc: apache.show(job_id(loc))["owner"] for loc in running}
     with ThreadPoolExecutor(1) as pool:
         sync = pool.submit(requests.get, execute_url(apache.wps, "sleep", "delay=4"), timeout=90)
         time.sleep(0.5)
@@ -207,6 +229,9 @@ def test_jobs_finish_across_graceful_and_restart_without_requests(apache: Apache
         for location in running + queued:
             state, text = wait_final(location, 90, apache.static)
             assert state == "ProcessSucceeded", text
+        for location in running:  # followed to the end by a new daemon process, which adopted it
+            shown = apache.show(job_id(location))
+            assert shown["owner"] != owners[location] and int(shown["owner"].split(":")[1]) not in before
         try:
             sync_reply = sync.result(timeout=90)
         except requests.RequestException:
