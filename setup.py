@@ -27,7 +27,7 @@ setup(
         "drmaa": ["drmaa>=0.7.9"],
         "server": ["gunicorn>=21"],
         "dev": ["pytest>=7", "owslib>=0.29", "gunicorn>=21", "psycopg[binary]>=3.1", "docker>=6.1", "drmaa>=0.7.9",
-                "ruff"],
+                "ruff", "hypothesis>=6", "import-linter>=2"],
     },
     entry_points={"console_scripts": ["pywps = pywps.cli:main"]},
     classifiers=[
