@@ -23,7 +23,6 @@ from pywps.requestmodel import DescribeProcessRequest, ExecuteRequest, GetCapabi
 
 log = logging.getLogger(__name__)
 
-_JOB_FILE = re.compile(r"^([0-9a-f-]{36})\.xml$")
 _SAFE_NAME = re.compile(r"^[\w.\-]+$")
 
 
@@ -95,9 +94,8 @@ def create_app(config: Config | None = None, processes: Iterable[Any] = (), disp
     app.add_url_rule("/wps", "wps", wps, methods=["GET", "POST"])
 
     def outputs(name: str) -> Response:
-        match = _JOB_FILE.match(name)
-        if match:
-            reply = operations.status_document(match.group(1))
+        if name.endswith(".xml") and valid_job_id(name[:-4]):
+            reply = operations.status_document(name[:-4])
             if reply is not None:
                 return Response(reply.body, content_type=reply.content_type, headers=reply.headers)
             return Response("no such job\n", status=404, content_type="text/plain")
