@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import http.client
 import os
+import socket
 import time
 from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -86,3 +90,29 @@ def wait_until(predicate: Callable[[], object], timeout: float = 30, interval: f
             return value
         time.sleep(interval)
     raise AssertionError(f"not within {timeout} s: {what}")
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    """HTTP over a Unix socket (gunicorn's in the server image and the systemd unit)."""
+
+    def __init__(self, path: str, timeout: float = 30) -> None:
+        super().__init__("localhost", timeout=timeout)
+        self.socket_path = path
+
+    def connect(self) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        sock.connect(self.socket_path)
+        self.sock = sock
+
+
+def unix_get(sock: Path, url: str) -> tuple[int, bytes, dict[str, str]]:
+    """GET over the Unix socket ``sock``; ``url`` may be absolute (only its path and query are used)."""
+    parts = urlsplit(url)
+    conn = UnixHTTPConnection(str(sock))
+    try:
+        conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers={"Host": "localhost"})
+        resp = conn.getresponse()
+        return resp.status, resp.read(), dict(resp.getheaders())
+    finally:
+        conn.close()

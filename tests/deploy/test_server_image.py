@@ -5,44 +5,20 @@ through which this test talks HTTP to it from the host."""
 from __future__ import annotations
 
 import contextlib
-import http.client
 import os
-import socket
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
 from lxml import etree
 
-from tests.deploy.conftest import NS, execute_url, job_id, status_of, unavailable
+from tests.deploy.conftest import NS, execute_url, job_id, status_of, unavailable, unix_get
 
 LABEL = "pywps.test"
 
 
-class UnixHTTPConnection(http.client.HTTPConnection):
-    def __init__(self, path: str, timeout: float = 30) -> None:
-        super().__init__("localhost", timeout=timeout)
-        self.socket_path = path
-
-    def connect(self) -> None:
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(self.timeout)
-        sock.connect(self.socket_path)
-        self.sock = sock
-
-
-def get(sock: Path, url: str) -> tuple[int, bytes, dict[str, str]]:
-    """GET over the Unix socket; ``url`` may be absolute (only its path and query are used)."""
-    parts = urlsplit(url)
-    conn = UnixHTTPConnection(str(sock))
-    try:
-        conn.request("GET", parts.path + (f"?{parts.query}" if parts.query else ""), headers={"Host": "localhost"})
-        resp = conn.getresponse()
-        return resp.status, resp.read(), dict(resp.getheaders())
-    finally:
-        conn.close()
+get = unix_get
 
 
 @pytest.fixture(scope="module")
