@@ -75,11 +75,14 @@ class Dispatcher:
 
     # -- the front-ends' calls -------------------------------------------------------------------
 
-    def submit(self, process: Any, request: ExecuteRequest) -> JobRecord:
-        return self.admission.submit(process, request)
+    def submit(self, process: Any, request: ExecuteRequest, protocol: str = "wps1",
+               subscriber: dict | None = None) -> JobRecord:
+        """Queue an asynchronous job (``protocol``: the front-end it came in by)."""
+        return self.admission.submit(process, request, protocol, subscriber)
 
-    def execute_sync(self, process: Any, request: ExecuteRequest) -> Outcome:
-        return self.admission.execute_sync(process, request)
+    def execute_sync(self, process: Any, request: ExecuteRequest, protocol: str = "wps1") -> Outcome:
+        """Run a job now and wait for it; ServerBusy when no slot is free."""
+        return self.admission.execute_sync(process, request, protocol)
 
     def dismiss(self, job_id: str, reason: str = "Job dismissed by the client") -> JobRecord:
         return self.actions.dismiss(job_id, reason)

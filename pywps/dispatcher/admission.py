@@ -50,12 +50,17 @@ class Admission:
         self.config = dispatcher.config
         self._job_config = self.config.for_job()  # what a job may know: no server paths, no credentials
 
-    def prepare(self, process: Any, request: ExecuteRequest, is_async: bool) -> tuple[JobRecord, JobDir]:
-        """Create the job record and its directory: request, fetched reference inputs, process spec."""
+    def prepare(self, process: Any, request: ExecuteRequest, is_async: bool, protocol: str = "wps1",
+                subscriber: dict | None = None) -> tuple[JobRecord, JobDir]:
+        """Create the job record and its directory: request, fetched reference inputs, process spec.
+        ``protocol`` names the front-end (wps1, wps2, ogcapi); ``subscriber`` is what the client asked to be
+        told (OGC API callbacks)."""
         if request.store_execute_response and not process.store_supported:
             raise StorageNotSupported("this process does not support storeExecuteResponse",
                                       locator="storeExecuteResponse")
         job = JobRecord.new(process.identifier, "", is_async, self.d.backend.name)
+        job.protocol = protocol
+        job.subscriber = json.dumps(subscriber) if subscriber else None
         jobdir = JobDir.create(self.d.jobs_root, job.id)
         try:
             request = self._fetch_references(request, jobdir)
@@ -90,10 +95,11 @@ class Admission:
             fetched.append(value)
         return dataclasses.replace(request, inputs=tuple(fetched))
 
-    def submit(self, process: Any, request: ExecuteRequest) -> JobRecord:
+    def submit(self, process: Any, request: ExecuteRequest, protocol: str = "wps1",
+               subscriber: dict | None = None) -> JobRecord:
         """Queue an asynchronous job; answer with its accepted status document."""
         self.d.ensure_started()
-        job, jobdir = self.prepare(process, request, is_async=True)
+        job, jobdir = self.prepare(process, request, is_async=True, protocol=protocol, subscriber=subscriber)
         try:
             job.response = self.d.results.document(job, process, request, JobStatus.ACCEPTED,
                                                    message="Process accepted, waiting for a free slot")
@@ -109,14 +115,14 @@ class Admission:
         self.d.wake()
         return job
 
-    def execute_sync(self, process: Any, request: ExecuteRequest):
+    def execute_sync(self, process: Any, request: ExecuteRequest, protocol: str = "wps1"):
         """Run a job now, in its own runner, and wait for it; ServerBusy when no slot is free."""
         if not self.d.backend.accepts_sync:
             raise OptionNotSupported(
                 f"mode {self.d.backend.name!r} runs jobs asynchronously only: "
                 "use storeExecuteResponse=true&status=true", locator="storeExecuteResponse")
         self.d.ensure_started()
-        job, jobdir = self.prepare(process, request, is_async=False)
+        job, jobdir = self.prepare(process, request, is_async=False, protocol=protocol)
         job.owner = self.d.instance
         supervisor, results = self.d.supervisor, self.d.results
         supervisor.follow_sync(job.id)

@@ -121,9 +121,10 @@ class Results:
                 exc = NoApplicableCode(f"Process failed: its outputs cannot be encoded in the response ({error})")
                 final, message, outputs = JobStatus.FAILED, exc.description, []
                 document = self.failure_document(job, process, request, exc)
+            published = json.dumps([o.to_dict() for o in outputs]) if final is JobStatus.SUCCEEDED else None
             if self.store.transition(job.id, final, percent=100 if final is JobStatus.SUCCEEDED else None,
-                                     message=message, response=document):
-                job.status, job.response = final, document
+                                     message=message, response=document, outputs=published):
+                job.status, job.response, job.outputs = final, document, published
                 self.write_static_status(job)
             else:  # already final (dismissed meanwhile): report what the store says
                 current = self.store.get(job.id)

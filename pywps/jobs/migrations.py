@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA_LOCK_KEY = 0x7079777301  # pg_advisory_xact_lock key for schema changes ("pywps" + 1)
 
 metadata = sa.MetaData()
@@ -43,6 +43,11 @@ jobs = sa.Table(
     sa.Column("owner", sa.String(255)),
     sa.Column("heartbeat", sa.Double()),
     sa.Column("response", sa.LargeBinary()),
+    # version 2: the protocol a job came in by (wps1, wps2, ogcapi), its published outputs (JSON list of
+    # OutputResult.to_dict(), hrefs filled) and what the client asked to be told (OGC API subscriber)
+    sa.Column("protocol", sa.String(16), nullable=False, default="wps1", server_default="wps1"),
+    sa.Column("outputs", sa.Text()),
+    sa.Column("subscriber", sa.Text()),
     sa.Index("pywps_jobs_status_seq", "status", "seq"),
     sa.Index("pywps_jobs_owner", "owner"),
     sa.Index("pywps_jobs_finished", "finished"),
@@ -64,7 +69,17 @@ schema_version = sa.Table(
 
 # STEPS[n] upgrades a database at version n-1 to version n (n >= 2); version 1 is the initial schema.
 Step = Callable[[sa.Connection], None]
-STEPS: dict[int, Step] = {}
+
+
+def _v2(conn: sa.Connection) -> None:
+    """Version 2: protocol, outputs and subscriber columns."""
+    for ddl in ("ALTER TABLE pywps_jobs ADD COLUMN protocol VARCHAR(16) NOT NULL DEFAULT 'wps1'",
+                "ALTER TABLE pywps_jobs ADD COLUMN outputs TEXT",
+                "ALTER TABLE pywps_jobs ADD COLUMN subscriber TEXT"):
+        conn.exec_driver_sql(ddl)
+
+
+STEPS: dict[int, Step] = {2: _v2}
 
 
 def current_version(conn: sa.Connection) -> int:

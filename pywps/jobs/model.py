@@ -92,6 +92,9 @@ class JobRecord:
     owner: str | None = None              # server instance id that claimed the job
     heartbeat: datetime | None = None     # the owner's last sign of life for this job
     response: bytes | None = None         # last rendered ExecuteResponse status document
+    protocol: str = "wps1"                # the front-end the job came in by: wps1, wps2, ogcapi
+    outputs: str | None = None            # json text: the published outputs (OutputResult.to_dict() list)
+    subscriber: str | None = None         # json text: where to tell the client (OGC API callbacks)
 
     @classmethod
     def new(cls, process: str, request_json: str, is_async: bool, backend: str) -> JobRecord:

@@ -54,7 +54,7 @@ SLOT_LOCK_KEY = 0x7079777302    # serialises claims (running count) on PostgreSQ
 QUEUE_LOCK_KEY = 0x7079777303   # serialises submits with a queue limit on PostgreSQL
 
 _RUNNING = tuple(s.value for s in RUNNING)
-_LIGHT_COLUMNS = [c for c in jobs.c if c.name not in ("seq", "response")]
+_LIGHT_COLUMNS = [c for c in jobs.c if c.name not in ("seq", "response", "outputs")]
 _FULL_COLUMNS = [c for c in jobs.c if c.name != "seq"]
 
 
@@ -86,7 +86,8 @@ def _record(row: sa.RowMapping) -> JobRecord:
         percent=row["percent"], message=row["message"], is_async=bool(row["is_async"]),
         created=_ts(row["created"]), started=_ts(row["started"]), finished=_ts(row["finished"]),
         updated=_ts(row["updated"]), backend=row["backend"], handle=row["handle"], owner=row["owner"],
-        heartbeat=_ts(row["heartbeat"]), response=row.get("response"),
+        heartbeat=_ts(row["heartbeat"]), response=row.get("response"), protocol=row.get("protocol") or "wps1",
+        outputs=row.get("outputs"), subscriber=row.get("subscriber"),
     )
 
 
@@ -98,6 +99,7 @@ def _row(job: JobRecord) -> dict[str, Any]:
         "created": _epoch(job.created), "started": _epoch(job.started), "finished": _epoch(job.finished),
         "updated": _epoch(job.updated) or time.time(), "backend": job.backend, "handle": job.handle,
         "owner": job.owner, "heartbeat": _epoch(job.heartbeat), "response": job.response,
+        "protocol": job.protocol, "outputs": job.outputs, "subscriber": job.subscriber,
     }
 
 
@@ -372,6 +374,7 @@ class JobStore:
         response: bytes | None = None,
         handle: str | None = None,
         owner: str | None = None,
+        outputs: str | None = None,
     ) -> bool:
         """Move a job to ``new_status`` if the state machine allows it from its current state.
 
@@ -386,7 +389,8 @@ class JobStore:
             params["percent"] = max(0, min(100, int(percent)))
         elif new is JobStatus.SUCCEEDED:
             params["percent"] = 100
-        for name, value in (("message", message), ("response", response), ("handle", handle), ("owner", owner)):
+        for name, value in (("message", message), ("response", response), ("handle", handle), ("owner", owner),
+                            ("outputs", outputs)):
             if value is not None:
                 params[name] = value
         if new in FINAL:

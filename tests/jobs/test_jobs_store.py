@@ -231,23 +231,55 @@ def test_schema_created_once_and_reopened(store_url):
 
 def test_upgrade_steps_run_in_order(store):
     calls = []
+    first, second = SCHEMA_VERSION + 1, SCHEMA_VERSION + 2
 
-    def step2(conn):
-        calls.append(2)
+    def step_a(conn):
+        calls.append(first)
         conn.execute(sa.text(f"ALTER TABLE {jobs.name} ADD COLUMN extra2 INTEGER"))
 
-    def step3(conn):
-        calls.append(3)
+    def step_b(conn):
+        calls.append(second)
         conn.execute(sa.text(f"UPDATE {jobs.name} SET extra2 = 7"))
 
+    steps = {first: step_a, second: step_b}
     store.submit(new_job())
     with store._write() as conn:
-        assert upgrade(conn, {2: step2, 3: step3}, latest=3) == SCHEMA_VERSION
+        assert upgrade(conn, steps, latest=second) == SCHEMA_VERSION
     with store._write() as conn:
-        assert upgrade(conn, {2: step2, 3: step3}, latest=3) == 3              # nothing left to do
-        assert current_version(conn) == 3
+        assert upgrade(conn, steps, latest=second) == second              # nothing left to do
+        assert current_version(conn) == second
         assert conn.execute(sa.text(f"SELECT extra2 FROM {jobs.name}")).scalar() == 7
-    assert calls == [2, 3]
+    assert calls == [first, second]
+
+
+def test_a_version_1_store_is_upgraded_keeping_its_jobs(tmp_path):
+    """A job store written by the first schema gains protocol, outputs and subscriber; its jobs stay."""
+    url = f"sqlite:///{tmp_path / 'v1.sqlite'}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TABLE pywps_jobs (seq INTEGER PRIMARY KEY AUTOINCREMENT, id VARCHAR(36) NOT NULL UNIQUE, "
+            "process VARCHAR(255) NOT NULL, request TEXT NOT NULL, status VARCHAR(16) NOT NULL, "
+            "percent INTEGER NOT NULL, message TEXT NOT NULL, is_async BOOLEAN NOT NULL, created FLOAT NOT NULL, "
+            "started FLOAT, finished FLOAT, updated FLOAT NOT NULL, backend VARCHAR(64) NOT NULL, "
+            "handle VARCHAR(255), owner VARCHAR(255), heartbeat FLOAT, response BLOB)")
+        conn.exec_driver_sql("CREATE TABLE pywps_instances (id VARCHAR(255) PRIMARY KEY, host VARCHAR(255) "
+                             "NOT NULL, pid INTEGER NOT NULL, started FLOAT NOT NULL, heartbeat FLOAT NOT NULL)")
+        conn.exec_driver_sql("CREATE TABLE pywps_schema_version (version INTEGER NOT NULL)")
+        conn.exec_driver_sql("INSERT INTO pywps_schema_version VALUES (1)")
+        conn.exec_driver_sql(
+            "INSERT INTO pywps_jobs (id, process, request, status, percent, message, is_async, created, "
+            "updated, backend) VALUES ('0b6f9d3e-2f57-4d5e-9a43-0c8c1a2f0b99', 'p', '{}', 'succeeded', 100, "
+            "'', 1, 1.0, 1.0, 'multiprocessing')")
+    engine.dispose()
+    upgraded = JobStore(url)
+    job = upgraded.get("0b6f9d3e-2f57-4d5e-9a43-0c8c1a2f0b99")
+    assert job is not None and job.protocol == "wps1" and job.outputs is None
+    fresh = new_job()
+    fresh.protocol = "ogcapi"
+    upgraded.submit(fresh)
+    assert upgraded.get(fresh.id).protocol == "ogcapi"
+    upgraded.dispose()
 
 
 def test_plain_path_and_memory_urls(tmp_path):
