@@ -45,7 +45,7 @@ class Operations:
         self.config = config
         self.processes = {p.identifier: p for p in processes}
         self.dispatcher = dispatcher
-        self.update_sequence = config.getstr("server", "updatesequence", "")
+        self.update_sequence = config.server.updatesequence
         self._cache: dict[tuple, bytes] = {}
         self._cache_lock = threading.Lock()
 
@@ -86,7 +86,7 @@ class Operations:
             from pywps.encode.describe import process_brief
 
             return capabilities(
-                processes=list(self.processes.values()), service=self.config.section("metadata:main"),
+                processes=list(self.processes.values()), service=self.config.metadata,
                 url=self.config.url, languages=self.config.languages, language=language,
                 update_sequence=self.update_sequence or None, brief=lambda p: process_brief(p, language),
                 sections=sections,
@@ -126,8 +126,8 @@ class Operations:
             raise StorageNotSupported("this process does not support status updates", locator="status")
         from pywps.execute import validate_execute_request
 
+        self._check_input_sizes(request)  # before validating: an oversized value is a 413 and is not parsed
         validate_execute_request(process, request)
-        self._check_input_sizes(request)
         if request.is_async:
             job = self.dispatcher.submit(process, request)
             return Reply(job.response or b"")
@@ -145,7 +145,7 @@ class Operations:
 
         KVP values (complex and bbox text included) arrive as ``literal``; a typed bbox counts as its text.
         """
-        limit = self.config.getsize("server", "maxsingleinputsize")
+        limit = self.config.server.maxsingleinputsize
         if not limit:
             return
         for value in request.inputs:

@@ -83,13 +83,14 @@ def parse_request(
     method: str,
     args: Mapping[str, str],
     body: bytes | None = None,
-    max_request_size: int | str | None = 0,
-    content_type: str | int | None = None,
+    content_type: str | None = None,
+    *,
+    max_request_size: int = 0,
 ) -> AnyRequest:
-    """Parse a WPS request: KVP for GET (or form-encoded POST), XML for POST; raise OWS exceptions."""
-    if isinstance(max_request_size, str) or isinstance(content_type, int):
-        # tolerate the (method, args, body, content_type, max_request_size) order of docs/architecture.md
-        max_request_size, content_type = content_type, max_request_size  # type: ignore[assignment]
+    """Parse a WPS request: KVP for GET (or form-encoded POST), XML for POST; raise OWS exceptions.
+
+    ``content_type`` is the HTTP Content-Type of a POST: ``application/x-www-form-urlencoded`` bodies are
+    KVP, anything else is XML. ``max_request_size`` (bytes, 0 = none) bounds the body."""
     limit = int(max_request_size or 0)
     if method.upper() == "GET" or not body or not body.strip():
         if method.upper() != "GET" and not _lower_keys(args).get("request"):

@@ -67,7 +67,8 @@ def create_app(config: Config | None = None, processes: Iterable[Any] = (), disp
                 body = request.stream.read(max_request + 1 if max_request else -1)
             from pywps.request import parse_request
 
-            parsed = parse_request(request.method, request.args, body, max_request)
+            parsed = parse_request(request.method, request.args, body, request.content_type,
+                                   max_request_size=max_request)
             reply = dispatch(parsed)
         except NoApplicableCode as exc:
             if exc.code >= 500:

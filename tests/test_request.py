@@ -180,7 +180,7 @@ def test_bbox_from_string():
 
 def test_post_form_encoded_body_is_kvp():
     body = b"service=WPS&request=DescribeProcess&version=1.0.0&identifier=a"
-    req = parse_request("POST", {}, body, 0, "application/x-www-form-urlencoded")
+    req = parse_request("POST", {}, body, "application/x-www-form-urlencoded")
     assert req == DescribeProcessRequest(identifiers=("a",))
     req = parse_request("POST", {}, body, content_type="application/x-www-form-urlencoded; charset=UTF-8")
     assert req.identifiers == ("a",)
@@ -324,9 +324,9 @@ def test_xml_errors():
 
 def test_body_size_limit():
     body = execute_xml("")
-    assert parse_request("POST", {}, body, len(body)).identifier == "p"
-    raises(FileSizeExceeded, "request", "POST", {}, body, len(body) - 1)
-    raises(FileSizeExceeded, "request", "POST", {}, body, None, len(body) - 1)  # architecture.md order
+    assert parse_request("POST", {}, body, max_request_size=len(body)).identifier == "p"
+    raises(FileSizeExceeded, "request", "POST", {}, body, max_request_size=len(body) - 1)
+    raises(FileSizeExceeded, "request", "POST", {}, body, "text/xml", max_request_size=len(body) - 1)
     with pytest.raises(FileSizeExceeded) as info:
         parse_request("POST", {}, body, max_request_size=10)
     assert info.value.code == 413

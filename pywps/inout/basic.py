@@ -270,7 +270,7 @@ class IOHandler:
         """The largest accepted input in bytes (``[server] maxsingleinputsize``)."""
         from pywps.configuration import get_config
 
-        return get_config().getsize("server", "maxsingleinputsize")
+        return get_config().server.maxsingleinputsize
 
     def _name(self) -> str:
         return repr(getattr(self, "identifier", type(self).__name__))

@@ -284,8 +284,8 @@ def test_grid_engine_passes_the_contract(tmp_path):
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     env["PYWPS_CONTRACT_BACKEND"] = "drmaa"
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", __file__,
-                           "-k", "not grid_engine", "--basetemp", str(tmp_path / "child")], env=env, cwd=ROOT, capture_output=True,
-                          text=True, timeout=1200)
+                           "-k", "not grid_engine", "--basetemp", str(tmp_path / "child")],
+                          env=env, cwd=ROOT, capture_output=True, text=True, timeout=1200)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout and " skipped" not in proc.stdout, proc.stdout[-2000:]
 

@@ -215,7 +215,7 @@ _entries = st.one_of(
 )
 
 
-@settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=150, deadline=None, database=None, suppress_health_check=list(HealthCheck))  # no .hypothesis
 @given(layout=st.dictionaries(_names, _entries, max_size=4),
        files=st.dictionaries(st.text(st.characters(blacklist_characters="/\x00"), min_size=1, max_size=12),
                              _entries, max_size=3))
