@@ -35,6 +35,18 @@ class UsageError(Exception):
     """A command line that cannot be carried out; the message says what to do instead (exit status 2)."""
 
 
+def import_job_modules() -> None:
+    """Import what a forked job runs before any dispatcher thread starts.
+
+    A job is forked from the dispatcher thread while a request thread may be importing a module lazily
+    (``pywps.execute`` at the first Execute); the child then inherits that module's import lock held and
+    hangs for ever on its first import of it. Modules the child needs must be fully imported before.
+    """
+    import pywps.configuration
+    import pywps.execute
+    import pywps.worker  # noqa: F401
+
+
 def load_processes(spec: str | None) -> list[Any]:
     """Processes named by ``module:attribute`` (a list, or a callable returning one); the examples by default."""
     if not spec:
@@ -194,6 +206,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         config.parser.set("server", "outputurl", f"http://{args.host}:{args.port}/outputs/")
     if config.origin("server", "outputpath") == defaults:  # never a relative directory in the current one
         config.parser.set("server", "outputpath", str(config.workdir / "outputs"))
+    import_job_modules()
     app = create_app(config, load_processes(_processes_spec(args)))
     print(f"PyWPS serving at {config.url}?service=WPS&request=GetCapabilities", flush=True)
     print(f"  job store {config.database}, outputs in {config.outputpath}", flush=True)
@@ -211,6 +224,7 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
     configure_logging(config)
     for directory in (config.workdir, config.outputpath):
         directory.mkdir(parents=True, exist_ok=True)
+    import_job_modules()
     dispatcher = _dispatcher(args, config)
     dispatcher.backend.check()
     stop = threading.Event()

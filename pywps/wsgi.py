@@ -71,7 +71,9 @@ def check_mod_wsgi(module=None) -> None:
 def make_application():
     """The ``Service`` for ``$PYWPS_CFG`` and ``$PYWPS_PROCESSES`` (a configuration error names file and key)."""
     check_mod_wsgi()  # before anything imports lxml, which refuses a second interpreter with an ImportError
-    from pywps.cli import UsageError, load_processes
+    from pywps.cli import UsageError, import_job_modules, load_processes
+
+    import_job_modules()
     from pywps.service import Service
 
     cfg = os.environ.get("PYWPS_CFG")

@@ -71,6 +71,19 @@ class Apache:
                 continue
         return pids
 
+    def parent_running(self) -> bool:
+        """Whether Apache's parent process of this instance runs (Debian: /var/run/apache2-NAME/apache2.pid)."""
+        pidfile = Path("/var/run") / self.confdir.name / "apache2.pid"
+        try:
+            pid = int(pidfile.read_text().strip())
+        except (OSError, ValueError):
+            return False
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):
+            return False
+        return state != "Z"
+
     def log_size(self) -> int:
         return self.error_log.stat().st_size
 
@@ -221,7 +234,7 @@ def test_jobs_finish_across_graceful_and_restart_without_requests(apache: Apache
             apache.ctl("graceful")
         else:
             apache.ctl("stop")
-            wait_until(lambda: not apache.daemon_pids(), 30, what="Apache stopped")
+            wait_until(lambda: not apache.daemon_pids() and not apache.parent_running(), 30, what="Apache stopped")
             apache.ctl("start")
         wait_until(lambda: apache.daemon_pids() and not (apache.daemon_pids() & before), 30,
                    what="new daemon processes")
