@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pywps.backends.base import Processing, RunnerState, RunnerStatus, register
+from pywps.backends.base import Processing, RunnerState, RunnerStatus, RunnerUnavailable, register
 from pywps.exceptions import ConfigurationError, NoApplicableCode
 from pywps.jobs.jobdir import JOB_JSON, JobDir
 
@@ -386,8 +386,8 @@ class Container(Processing):
             raise NoApplicableCode(f"docker could not start the job: {exc.explanation or exc}") from None
         except NoApplicableCode:
             raise
-        except _engine_errors() as exc:
-            raise self._engine_error(exc) from None
+        except _engine_errors() as exc:  # the engine is down or restarting: the job waits, it is not failed
+            raise RunnerUnavailable(self._engine_error(exc).description) from None
         with self._lock:
             self._tracks[container_id] = _Track(started=time.time(), pooled=False)
         log.info("job %s: container %s started from %s", job_id, container_id[:12], kwargs["image"])
