@@ -123,6 +123,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "poll_interval": Key("0.25", "duration"),
         "retention": Key("7d", "duration"),
         "cleanup_interval": Key("1h", "duration"),
+        "start_timeout": Key("5m", "duration"),
     },
     "metadata:main": {
         "identification_title": Key("PyWPS Processing Service"),
@@ -227,6 +228,7 @@ class JobsSettings:
     poll_interval: float
     retention: float
     cleanup_interval: float
+    start_timeout: float           # how long a queued job waits for a backend that cannot start runners
 
 
 @dataclass(frozen=True)

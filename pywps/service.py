@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, g, request, send_file
 
 from pywps.config import Config
+from pywps.dispatcher.outage import RETRY_AFTER, client_error
 from pywps.exceptions import FileSizeExceeded, NoApplicableCode, OperationNotSupported
 from pywps.jobs.jobdir import valid_job_id
 from pywps.operations import Operations, Reply
@@ -27,7 +28,19 @@ _SAFE_NAME = re.compile(r"^[\w.\-]+$")
 
 
 def _exception_reply(exc: NoApplicableCode) -> Response:
-    return Response(exc.to_xml(), status=exc.code, content_type="text/xml; charset=utf-8")
+    headers = {"Retry-After": str(RETRY_AFTER)} if exc.code == 503 else {}
+    return Response(exc.to_xml(), status=exc.code, content_type="text/xml; charset=utf-8", headers=headers)
+
+
+def _unexpected(exc: Exception) -> Response:
+    """An error no handler expected: an outage (store, disk) is a 503 naming its cause; anything else is
+    logged with its traceback and the client gets a short NoApplicableCode. Never an HTML page."""
+    outage = client_error(exc)
+    if outage is not None:
+        log.warning("%s %s: %s", request.method, request.path, outage.description)
+        return _exception_reply(outage)
+    log.exception("unexpected error handling %s %s", request.method, request.full_path)
+    return _exception_reply(NoApplicableCode("Internal server error; the error has been logged"))
 
 
 def create_app(config: Config | None = None, processes: Iterable[Any] = (), dispatcher=None) -> Flask:
@@ -74,9 +87,8 @@ def create_app(config: Config | None = None, processes: Iterable[Any] = (), disp
             if exc.code >= 500:
                 log.warning("WPS request failed: %s", exc)
             return _exception_reply(exc)
-        except Exception:
-            log.exception("unexpected error handling %s %s", request.method, request.full_path)
-            return _exception_reply(NoApplicableCode("Internal server error; the error has been logged"))
+        except Exception as exc:  # noqa: BLE001 - the one error boundary
+            return _unexpected(exc)
         return Response(reply.body, status=reply.status, content_type=reply.content_type, headers=reply.headers)
 
     def dispatch(parsed) -> Reply:
@@ -89,6 +101,7 @@ def create_app(config: Config | None = None, processes: Iterable[Any] = (), disp
             return operations.execute(parsed)
         raise NoApplicableCode(f"unsupported request {type(parsed).__name__}")
 
+    app.register_error_handler(Exception, _unexpected_anywhere)
     app.register_error_handler(405, lambda _: _exception_reply(OperationNotSupported(
         f"HTTP method {request.method} is not supported; use GET or POST", locator="request", code=405)))
     app.add_url_rule("/", "root", wps, methods=["GET", "POST"])
@@ -96,7 +109,15 @@ def create_app(config: Config | None = None, processes: Iterable[Any] = (), disp
 
     def outputs(name: str) -> Response:
         if name.endswith(".xml") and valid_job_id(name[:-4]):
-            reply = operations.status_document(name[:-4])
+            try:
+                reply = operations.status_document(name[:-4])
+            except Exception as exc:  # noqa: BLE001 - the store is down: the last copy the server wrote
+                copy = _static_status(config, name[:-4])
+                if copy is None:
+                    return _unexpected(exc)
+                log.warning("status document %s from its static copy: %s", name, client_error(exc) or exc)
+                return Response(copy, content_type="text/xml; charset=utf-8",
+                                headers={"Cache-Control": "no-cache", "Warning": '110 - "job store unavailable"'})
             if reply is not None:
                 return Response(reply.body, content_type=reply.content_type, headers=reply.headers)
             return Response("no such job\n", status=404, content_type="text/plain")
@@ -128,6 +149,24 @@ def create_app(config: Config | None = None, processes: Iterable[Any] = (), disp
 
     app.wsgi_app = wsgi_app  # type: ignore[method-assign]
     return app
+
+
+def _unexpected_anywhere(exc: Exception) -> Response:
+    """Flask's handler for errors outside the WPS view (outputs, health): XML, never Flask's HTML page."""
+    from werkzeug.exceptions import HTTPException
+
+    if isinstance(exc, HTTPException):
+        return Response(f"{exc.code} {exc.name}\n", status=exc.code, content_type="text/plain")
+    return _unexpected(exc)
+
+
+def _static_status(config: Config, job_id: str) -> bytes | None:
+    """The last status document the server wrote for a job under ``outputpath`` (its own file)."""
+    try:
+        with open(config.server.outputpath / f"{job_id}.xml", "rb") as handle:
+            return handle.read(16 * 1024 * 1024)
+    except OSError:
+        return None
 
 
 class Service:

@@ -34,6 +34,11 @@ class RunnerStatus:
     message: str = ""        # why it ended, when the backend knows (OOM, time limit, node failure ...)
 
 
+class RunnerUnavailable(Exception):
+    """The backend cannot start runners right now (engine or controller unreachable, fork refused with
+    EAGAIN): a queued job waits and is tried again, instead of failing."""
+
+
 class Processing(ABC):
     """A way to run one job, described by its job directory, somewhere isolated from the server.
 
@@ -75,7 +80,8 @@ class Processing(ABC):
     @abstractmethod
     def start(self, job: JobRecord, jobdir: JobDir) -> str:
         """Start a runner for ``job`` on ``jobdir`` and return an opaque handle (stored with the job, so
-        a later server instance can poll and cancel it). Raise to refuse (the job fails with the message)."""
+        a later server instance can poll and cancel it). Raise to refuse (the job fails with the message);
+        raise :class:`RunnerUnavailable` when the backend cannot start anything for now (the job waits)."""
 
     @abstractmethod
     def poll(self, handle: str) -> RunnerStatus:

@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from pywps.backends.base import Processing, RunnerState, RunnerStatus, register
+from pywps.backends.base import Processing, RunnerState, RunnerStatus, RunnerUnavailable, register
 
 if TYPE_CHECKING:
     from pywps.config import Config, ProcessingSettings
@@ -64,7 +64,10 @@ class MultiProcessing(Processing):
 
     def start(self, job: JobRecord, jobdir: JobDir) -> str:
         gc.freeze()  # objects the child inherits stay out of its collections: fewer copy-on-write faults
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError as exc:  # EAGAIN (process limit), ENOMEM: the host is busy, not the job's fault
+            raise RunnerUnavailable(f"cannot fork a job process now: {exc.strerror}") from None
         if pid == 0:  # child
             code = 1
             try:

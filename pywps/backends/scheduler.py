@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from pywps.backends.base import Processing, RunnerState, RunnerStatus, register
+from pywps.backends.base import Processing, RunnerState, RunnerStatus, RunnerUnavailable, register
 from pywps.exceptions import ConfigurationError, OptionNotSupported
 from pywps.jobs.handback import HandBack, xml_safe
 from pywps.jobs.jobdir import JobDir
@@ -121,6 +121,17 @@ class SchedulerOptions:
 
 class SubmitError(RuntimeError):
     """The scheduler refused a submission or could not be reached."""
+
+    # what the clients print when the controller is down or busy, rather than refusing the job
+    _UNREACHABLE = ("unable to contact", "socket timed out", "connection refused", "did not answer",
+                    "temporarily unable", "transient", "communication", "cannot connect", "not responding",
+                    "try again", "drm communication")
+
+    @property
+    def unreachable(self) -> bool:
+        """Whether the batch system could not be reached (try again later) rather than refusing the job."""
+        text = str(self).lower()
+        return any(word in text for word in self._UNREACHABLE)
 
 
 class Submitter(ABC):
@@ -512,6 +523,8 @@ class Scheduler(Processing):
         try:
             batch_id = self.submitter.submit(script, jobdir, name, job_id)
         except SubmitError as exc:
+            if exc.unreachable:
+                raise RunnerUnavailable(f"the batch system is unreachable: {exc}") from None
             raise RuntimeError(f"the batch system refused the job: {exc}") from None
         log.info("job %s submitted to %s as %s", job_id, self.submitter.kind, batch_id)
         with self._lock:

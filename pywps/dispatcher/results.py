@@ -50,6 +50,9 @@ class Results:
         self.backend = backend
         self.jobs_root = jobs_root
         self._wake = wake  # set when a slot frees: the supervisor starts the next queued job at once
+        # why a job failed, kept when the store could not record it (full disk, store down): the end is
+        # recorded with its first cause once the store answers again, not with what is seen by then
+        self._unrecorded: dict[str, tuple[list[OutputResult], NoApplicableCode | None]] = {}
 
     # -- reading a job ---------------------------------------------------------------------------
 
@@ -99,7 +102,10 @@ class Results:
             process = self.processes.get(job.process)
             request = ExecuteRequest.from_dict(json.loads(job.request))
             try:
-                outputs, exc = self._collect(job, status)
+                if job.id in self._unrecorded:
+                    outputs, exc = self._unrecorded[job.id]
+                else:
+                    outputs, exc = self._collect(job, status)
             except UntrustedOutput as error:
                 log.warning("job %s: its results were refused: %s", job.id, error)
                 outputs, exc = [], NoApplicableCode(f"Process failed: {error}")
@@ -122,8 +128,11 @@ class Results:
                 final, message, outputs = JobStatus.FAILED, exc.description, []
                 document = self.failure_document(job, process, request, exc)
             published = json.dumps([o.to_dict() for o in outputs]) if final is JobStatus.SUCCEEDED else None
-            if self.store.transition(job.id, final, percent=100 if final is JobStatus.SUCCEEDED else None,
-                                     message=message, response=document, outputs=published):
+            self._unrecorded[job.id] = (outputs, exc)
+            recorded = self.store.transition(job.id, final, percent=100 if final is JobStatus.SUCCEEDED else None,
+                                             message=message, response=document, outputs=published)
+            self._unrecorded.pop(job.id, None)
+            if recorded:
                 job.status, job.response, job.outputs = final, document, published
                 self.write_static_status(job)
             else:  # already final (dismissed meanwhile): report what the store says
@@ -141,7 +150,7 @@ class Results:
         result = handback.result()
         if result is None:
             why = status.message or "the job's runner ended without writing a result"
-            return [], NoApplicableCode(f"Process failed: {why}")
+            return [], NoApplicableCode(f"Process failed: {why}{self._disk_hint(job)}")
         if result["exception"] is not None:
             return [], exception_from_dict(result["exception"])
         try:
@@ -156,6 +165,19 @@ class Results:
             if output.file and output.as_reference:
                 output.href = f"{self.config.server.outputurl}{job.id}/{output.file}"
         return outputs, None
+
+    def _disk_hint(self, job: JobRecord) -> str:
+        """Why a runner may have written nothing: its directory's file system is full."""
+        outdir = self.jobdir(job.id).outdir
+        tail = self.handback(job.id).log_tail("worker.log", 4000)
+        try:
+            info = os.statvfs(outdir)
+            full = info.f_bavail * info.f_frsize < 64 * 1024
+        except OSError:
+            full = False
+        if full or "No space left on device" in tail:
+            return f" (No space left on device: {outdir})"
+        return ""
 
     def _log_failure(self, job: JobRecord, exc: NoApplicableCode) -> None:
         """A failed job in the server's log (with the end of its worker log), where operators look."""

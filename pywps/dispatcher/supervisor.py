@@ -18,7 +18,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from pywps.backends.base import RunnerState, RunnerStatus
+from pywps.backends.base import RunnerState, RunnerStatus, RunnerUnavailable
+from pywps.dispatcher.outage import ErrorLog, Outage, store_unavailable
+from pywps.exceptions import ServerBusy
 from pywps.jobs.jobdir import JobDir
 from pywps.jobs.model import JobRecord, JobStatus
 
@@ -53,6 +55,11 @@ class Supervisor:
         self._last_reap = 0.0
         self._last_beat = 0.0
         self._last_cleanup = time.monotonic()
+        self.store_outage = Outage("job store", log, base=max(0.25, self.poll_interval))
+        self.backend_outage = Outage(f"backend {dispatcher.backend.name}", log, base=1.0, cap=15.0)
+        self._resume_at = 0.0
+        self._waiting: dict[str, float] = {}   # job id -> when it first could not be started
+        self.errors = ErrorLog(log)
 
     # -- life cycle ------------------------------------------------------------------------------
 
@@ -96,11 +103,16 @@ class Supervisor:
 
         with using(self.d.config):  # code below that reads the PyWPS 4 facade sees this server's settings
             while not self._stop.is_set():
+                delay = self.poll_interval
                 try:
                     self.tick()
-                except Exception:
-                    log.exception("dispatcher round failed")
-                self.wake.wait(self.poll_interval)
+                    self.store_outage.ok()
+                except Exception as exc:  # noqa: BLE001 - logged by Outage or ErrorLog
+                    if store_unavailable(exc):
+                        delay = self.store_outage.failed(exc)
+                    else:
+                        self.errors.error("dispatcher round failed", exc)
+                self.wake.wait(delay)
                 self.wake.clear()
 
     def tick(self) -> None:
@@ -138,20 +150,48 @@ class Supervisor:
 
     def launch(self, job: JobRecord, jobdir: JobDir, record: bool = True) -> str | None:
         """Start the job's runner; ``record`` its handle in the store (sync jobs keep it in memory).
-        None when the backend refused: the job has then ended, failed, saying why."""
+        None when the backend refused: the job has then ended, failed, saying why — or, when the backend
+        cannot start anything for now (``RunnerUnavailable``), an async job is queued again and waits
+        (up to ``[jobs] start_timeout``) while a sync one ends and its client is told to try later."""
         try:
             handle = self.d.backend.start(job, jobdir)
+        except RunnerUnavailable as exc:
+            return self._unavailable(job, exc, record)
         except Exception as exc:
             log.exception("could not start job %s", job.id)
             self.d.results.finalize(job, RunnerStatus(RunnerState.LOST, None,
                                                       f"could not start the job ({self.d.backend.name}): {exc}"))
             return None
+        self.backend_outage.ok()
+        self._waiting.pop(job.id, None)
         if record:
             self.d.store.set_handle(job.id, handle)
         return handle
 
+    def _unavailable(self, job: JobRecord, exc: RunnerUnavailable, requeue: bool) -> None:
+        delay = self.backend_outage.failed(exc)
+        self._resume_at = time.monotonic() + delay
+        if len(self._waiting) > 10000:  # jobs another instance started meanwhile
+            horizon = time.monotonic() - 2 * self.d.config.jobs.start_timeout
+            self._waiting = {k: v for k, v in self._waiting.items() if v > horizon}
+        first = self._waiting.setdefault(job.id, time.monotonic())
+        waited = time.monotonic() - first
+        if requeue and waited < self.d.config.jobs.start_timeout:
+            self.d.store.transition(job.id, JobStatus.ACCEPTED, message=f"waiting to start: {exc}")
+            return None
+        self._waiting.pop(job.id, None)
+        why = f"could not start the job ({self.d.backend.name}): {exc}"
+        if requeue:
+            why += f" (still after {waited:.0f} s)"
+        self.d.results.finalize(job, RunnerStatus(RunnerState.LOST, None, why))
+        if not requeue:
+            raise ServerBusy(f"{exc}; please try again later", locator="backend")
+        return None
+
     def start_queued(self) -> None:
         store = self.d.store
+        if self.backend_outage.active and time.monotonic() < self._resume_at:
+            return  # the backend cannot start runners: queued jobs wait (start_timeout bounds it)
         if not store.count(["accepted"]):  # a read, before any write transaction
             return
         while not self._stop.is_set():
@@ -189,9 +229,8 @@ class Supervisor:
                 else:
                     self._progress(job, status)
             except Exception as exc:  # one job's failure never stalls the others, nor keeps its slot
-                if _store_unavailable(exc):
-                    log.warning("job %s: the job store is unavailable (%s); retried", job.id, type(exc).__name__)
-                    continue
+                if store_unavailable(exc):
+                    raise  # the whole round waits for the store (one log line per outage)
                 log.exception("job %s: following it failed; the job is ended", job.id)
                 results.abandon(job, f"Process failed: internal error in the server ({type(exc).__name__}); "
                                      f"job {job.id}")
@@ -247,13 +286,6 @@ class Supervisor:
             log.warning("adopted %d job(s) of server instance %s, which is gone", adopted, instance)
             if handles:
                 self.d.backend.adopt(handles)
-
-
-def _store_unavailable(exc: BaseException) -> bool:
-    """Whether ``exc`` is the job store being unreachable (retry later), not a fault of the job."""
-    from sqlalchemy.exc import DBAPIError
-
-    return isinstance(exc, DBAPIError)
 
 
 def _age(moment: datetime | None) -> float:
