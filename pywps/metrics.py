@@ -5,8 +5,8 @@ host sharing it reports the same numbers: jobs by status and process, the queue,
 and a histogram of the run time of finished jobs still in the store (jobs removed after ``[jobs]
 retention`` leave it, so it can go down: Prometheus treats that as a counter reset).
 
-HTTP requests are counted per process in memory and written, at most once a second and at every scrape,
-to ``[server] workdir``/metrics/http-HOST-PID.json; a scrape adds up the files of this host, so the
+HTTP requests are counted per process in memory and written, within a second and at every scrape, to
+``[server] workdir``/metrics/http-HOST-PID.json; a scrape adds up the files of this host, so the
 counters do not depend on which process answers. Files of processes that are gone are folded into one
 file per host under a lock, so restarts do not lose counts nor pile up files.
 
@@ -85,6 +85,7 @@ class HttpCounters:
         self._lock = threading.Lock()
         self._last_flush = 0.0
         self._pid = os.getpid()
+        self._timer: threading.Timer | None = None
 
     @property
     def _own_file(self) -> Path:
@@ -97,6 +98,11 @@ class HttpCounters:
                 self._pid = os.getpid()
             self._counts[(operation, str(status))] += 1
             due = time.monotonic() - self._last_flush >= _FLUSH_EVERY
+            if not due and (self._timer is None or not self._timer.is_alive()):
+                # written a second later even if no other request comes to this process
+                self._timer = threading.Timer(_FLUSH_EVERY, self.flush)
+                self._timer.daemon = True
+                self._timer.start()
         if due:
             self.flush()
 

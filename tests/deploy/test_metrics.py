@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -169,6 +170,7 @@ def test_metrics_add_up_across_gunicorn_workers(tmp_path: Path):
                              what="one job running")
         assert value(samples, "pywps_queue_length") == 2
         assert value(samples, "pywps_jobs", status="accepted", process="sleep") == 2
+        time.sleep(1.5)  # each process writes its counters within a second
         for _ in range(5):  # whichever worker answers, the counters are the sum over all of them
             samples = parse(requests.get(f"{url}/metrics", timeout=30).text)
             assert value(samples, "pywps_http_requests_total", operation="GetCapabilities", status="200") == 12
