@@ -25,7 +25,7 @@ from pywps.exceptions import (
     NoApplicableCode,
 )
 from pywps.inout.basic import SOURCE_TYPE, UOM, _safe_name, get_translation, parse_coordinate
-from pywps.inout.formats import Format, is_binary_mime, is_xml_mime
+from pywps.inout.formats import Format, character_set, is_binary_mime, is_xml_mime
 from pywps.inout.inputs import BoundingBoxInput, ComplexInput, LiteralInput
 from pywps.inout.literaltypes import to_text
 from pywps.inout.outputs import BoundingBoxOutput, ComplexOutput, LiteralOutput
@@ -131,19 +131,28 @@ def _find_uom(definition: Any, uom: str | None) -> UOM | None:
 
 
 def _requested_format(definition: Any, mime_type: str | None, encoding: str | None,
-                      schema: str | None) -> Format:
-    """The supported format a request asks for (the default one when it asks for none)."""
+                      schema: str | None, *, is_input: bool = False) -> Format:
+    """The supported format a request asks for (the default one when it asks for none).
+
+    Matched on the mime type, as PyWPS 4 does: a character set (``utf-8``) on a text format that declares
+    no encoding is accepted. An input sent ``base64`` needs a format declaring it, or a binary mime type.
+    """
     if not mime_type and not encoding and not schema:
         return definition.data_format
     found = definition.find_format(mime_type or definition.data_format.mime_type, encoding, schema)
+    if found is not None and is_input and (encoding or "").lower() == "base64" \
+            and (found.encoding or "").lower() != "base64" and not is_binary_mime(found.mime_type):
+        found = None  # base64 text for a text format that does not declare it
     if found is None:
         wanted = ", ".join(x for x in (mime_type, encoding, schema) if x)
-        supported = ", ".join(f.mime_type for f in definition.supported_formats)
+        supported = ", ".join(f.mime_type + (f" ({f.encoding})" if f.encoding else "")
+                              for f in definition.supported_formats)
         raise InvalidParameterValue(
             f"format {wanted} is not supported by {definition.identifier!r} (supported: {supported})",
             locator=definition.identifier)
+    kept = encoding if encoding and character_set(encoding) is None else None  # a character set is no format
     return Format(found.mime_type, schema=schema or found.schema or None,
-                  encoding=encoding or found.encoding or None, validate=found.validate,
+                  encoding=found.encoding or kept, validate=found.validate,
                   extension=found.extension or None)
 
 
@@ -290,7 +299,7 @@ def validate_execute_request(process: Any, request: ExecuteRequest) -> None:
                 if value.kind == "bbox":
                     raise InvalidParameterValue(f"input {value.identifier!r} is complex, not a bounding box",
                                                 locator=value.identifier)
-                fmt = _requested_format(definition, value.mime_type, value.encoding, value.schema)
+                fmt = _requested_format(definition, value.mime_type, value.encoding, value.schema, is_input=True)
                 if value.kind != "reference":
                     _inline_complex(value, fmt)
             elif isinstance(definition, BoundingBoxInput):
@@ -334,7 +343,7 @@ def _build_complex(definition: ComplexInput, value: InputValue, workdir: Path, i
     if value.kind == "bbox":
         raise InvalidParameterValue(f"input {value.identifier!r} is complex, not a bounding box",
                                     locator=value.identifier)
-    fmt = _requested_format(definition, value.mime_type, value.encoding, value.schema)
+    fmt = _requested_format(definition, value.mime_type, value.encoding, value.schema, is_input=True)
     inpt = definition.clone()
     inpt.workdir = str(workdir)
     if value.kind == "reference":

@@ -150,6 +150,65 @@ def test_complex_unsupported_mime(dirs):
     assert err.value.locator == "output"
 
 
+def test_character_set_on_text_formats_matched_on_mime_type(dirs):
+    """birdy sends encoding="utf-8" on text inputs; like PyWPS 4 the format is matched on its mime type."""
+    for mime, data in (("application/json", '{"a": 1}'), ("text/plain", "plain"), ("application/gml+xml", "<a/>"),
+                       ("application/geo+json", '{"type": "Point", "coordinates": [1, 2]}')):
+        for charset in ("utf-8", "UTF-8", "utf8"):
+            request = ExecuteRequest("echo_complex", inputs=(
+                InputValue("input", kind="complex", data=data, mime_type=mime, encoding=charset),),
+                outputs=(OutputRequest("output", mime_type=mime),))
+            validate_execute_request(ComplexEcho(), request)
+    out = run(ComplexEcho(), request, dirs)["output"]
+    assert out.value == '{"type": "Point", "coordinates": [1, 2]}' and out.encoding in (None, "")
+    # a character set is not a format: the handler sees the declared (empty) encoding
+    seen = []
+
+    def handler(request, response):
+        seen.append(request.inputs["t"][0].data_format.encoding)
+        response.outputs["o"].data = request.inputs["t"][0].data
+        return response
+
+    process = Process(handler, "p", "P", inputs=[ComplexInput("t", "T", supported_formats=[FORMATS.TEXT])],
+                      outputs=[LiteralOutput("o", "O", data_type="string")])
+    out = run(process, ExecuteRequest("p", inputs=(
+        InputValue("t", kind="complex", data="héllo", mime_type="text/plain", encoding="UTF-8"),)), dirs)
+    assert out["o"].value == "héllo" and seen == [""]
+
+
+def test_encodings_refused(dirs):
+    def refused(process, value):
+        with pytest.raises(InvalidParameterValue) as err:
+            validate_execute_request(process, ExecuteRequest(process.identifier, inputs=(value,)))
+        assert err.value.code == 400 and err.value.locator == value.identifier
+        return str(err.value)
+
+    encoded = base64.b64encode(b'{"a": 1}').decode()
+    # base64 on a text format that does not declare it: refused, the message names what is supported
+    message = refused(ComplexEcho(), InputValue("input", kind="complex", data=encoded,
+                                                mime_type="application/json", encoding="base64"))
+    assert "application/json, base64 is not supported" in message and "text/plain" in message
+    # a character set on a binary format, and encodings that are neither
+    refused(BinaryEcho(), InputValue("input", kind="complex", data="AAEC", mime_type="image/png", encoding="utf-8"))
+    refused(ComplexEcho(), InputValue("input", kind="complex", data="x", mime_type="text/plain", encoding="bogus"))
+    refused(ComplexEcho(), InputValue("input", kind="complex", data="x", mime_type="text/plain", encoding="hex"))
+    # a format declaring one character set refuses another
+    latin = Process(lambda r, s: s, "latin", "L", inputs=[ComplexInput(
+        "t", "T", supported_formats=[Format("text/plain", encoding="ISO-8859-1")])], outputs=[])
+    refused(latin, InputValue("t", kind="complex", data="x", mime_type="text/plain", encoding="utf-8"))
+    validate_execute_request(latin, ExecuteRequest("latin", inputs=(
+        InputValue("t", kind="complex", data="x", mime_type="text/plain", encoding="latin-1"),)))
+    # base64 stays accepted where the format declares it, or where the content is binary anyway
+    png = Process(lambda r, s: s, "png", "P", inputs=[ComplexInput(
+        "i", "I", supported_formats=[Format("image/png")])], outputs=[])
+    validate_execute_request(png, ExecuteRequest("png", inputs=(
+        InputValue("i", kind="complex", data="AAEC", mime_type="image/png", encoding="base64"),)))
+    # outputs: a text output may still be asked for base64 encoded
+    validate_execute_request(ComplexEcho(), ExecuteRequest("echo_complex", inputs=(
+        InputValue("input", kind="complex", data="x", mime_type="text/plain"),),
+        outputs=(OutputRequest("output", mime_type="text/plain", encoding="base64"),)))
+
+
 def test_binary_base64_roundtrip(dirs):
     payload = bytes(range(256)) * 4
     encoded = base64.b64encode(payload).decode()

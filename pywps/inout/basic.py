@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from pywps.exceptions import InvalidParameterValue, NoApplicableCode
-from pywps.inout.formats import Format, is_binary_mime
+from pywps.inout.formats import Format, encoding_fits, is_binary_mime
 from pywps.inout.literaltypes import (
     AllowedValue,
     AnyValue,
@@ -506,9 +506,8 @@ class BasicComplex:
 def _pick(candidates: list[Format], encoding: str | None, schema: str | None) -> Format | None:
     """The first format whose encoding and schema agree with the requested ones (when given)."""
     for frmt in candidates:
-        if encoding and (frmt.encoding or "").lower() != encoding.lower():
-            if not (encoding.lower() == "base64" and not frmt.encoding):
-                continue
+        if not encoding_fits(encoding, frmt):
+            continue
         if schema and frmt.schema and frmt.schema != schema:
             continue
         return frmt

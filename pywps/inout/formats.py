@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import logging
 import mimetypes
 from collections import namedtuple
@@ -158,6 +159,36 @@ def is_binary_mime(mime_type: str | None) -> bool:
     """Whether a mime type denotes binary content."""
     base = (mime_type or "").split(";")[0].strip().lower()
     return base in BINARY_MIME_TYPES or base.startswith(BINARY_MIME_PREFIXES)
+
+
+def character_set(encoding: str | None) -> str | None:
+    """The canonical name of a character encoding (``UTF-8`` -> ``utf-8``); None for ``base64`` and the like."""
+    if not encoding:
+        return None
+    try:
+        "".encode(encoding)  # a text encoding; transfer encodings (base64, hex, zlib) are not
+    except (LookupError, ValueError):
+        return None
+    return codecs.lookup(encoding).name
+
+
+def encoding_fits(requested: str | None, frmt: Format) -> bool:
+    """Whether a requested encoding fits a supported format, matched on its mime type as PyWPS 4 does.
+
+    No encoding asked fits; the declared one fits (any case); ``base64`` fits a format declaring none; a
+    character set (``utf-8``) fits a text format declaring none or the same character set.
+    """
+    if not requested:
+        return True
+    declared = frmt.encoding or ""
+    if declared.lower() == requested.lower():
+        return True
+    if not declared and requested.lower() == "base64":
+        return True
+    charset = character_set(requested)
+    if charset is None or is_binary_mime(frmt.mime_type):
+        return False
+    return not declared or character_set(declared) == charset
 
 
 def is_xml_mime(mime_type: str | None) -> bool:
