@@ -55,7 +55,7 @@ class Supervisor:
         self._last_reap = 0.0
         self._last_beat = 0.0
         self._last_cleanup = time.monotonic()
-        self.store_outage = Outage("job store", log, base=max(0.25, self.poll_interval))
+        self.store_outage = Outage("job store", log, base=max(0.25, self.poll_interval), cap=5.0)
         self.backend_outage = Outage(f"backend {dispatcher.backend.name}", log, base=1.0, cap=15.0)
         self._resume_at = 0.0
         self._waiting: dict[str, float] = {}   # job id -> when it first could not be started
@@ -83,7 +83,12 @@ class Supervisor:
                 self.d.backend.bind(self.d.instance, self.runner_ended)
             self._pid = os.getpid()
             self.d.jobs_root.mkdir(parents=True, exist_ok=True)
-            self.d.store.register_instance(self.d.instance, socket.gethostname(), os.getpid())
+            try:
+                self.d.store.register_instance(self.d.instance, socket.gethostname(), os.getpid())
+            except Exception as exc:
+                if not store_unavailable(exc):
+                    raise
+                self.store_outage.failed(exc)  # the thread registers once the store answers
             self._stop.clear()
             self._thread = threading.Thread(target=self._run, name="pywps-dispatcher", daemon=True)
             self._thread.start()
@@ -121,7 +126,8 @@ class Supervisor:
         beat = now - self._last_beat >= self.heartbeat
         if beat:
             self._last_beat = now
-            self.d.store.beat_instance(self.d.instance)
+            if not self.d.store.beat_instance(self.d.instance):  # registered late (the store was down)
+                self.d.store.register_instance(self.d.instance, socket.gethostname(), os.getpid())
         self.follow_running(beat)
         if now - self._last_reap > min(5.0, self.stale_after / 2):
             self._last_reap = now
@@ -204,6 +210,8 @@ class Supervisor:
                     self.d.results.progress(job, process, 0, "Process started")
                 self.launch(job, self.d.results.jobdir(job.id))
             except Exception as exc:
+                if store_unavailable(exc):
+                    raise  # the round waits for the store; the job is requeued if its runner never started
                 log.exception("job %s: could not be started; the job is ended", job.id)
                 self.d.results.abandon(job, f"Process failed: the server could not start job {job.id} "
                                             f"({type(exc).__name__})")

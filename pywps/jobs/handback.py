@@ -307,6 +307,10 @@ class HandBack:
                 except _TooLarge:
                     raise UntrustedOutput(f"the job's output files are larger than the limit of {max_total} "
                                           "bytes ([server] maxoutputsize)") from None
+                except OSError as exc:  # the server's side (a full disk): name where
+                    if exc.filename:
+                        raise
+                    raise OSError(exc.errno, exc.strerror, str(target / name)) from None
                 finally:
                     os.close(fd)
                 copied.append(name)

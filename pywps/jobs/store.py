@@ -197,7 +197,14 @@ class JobStore:
         self.dialect = self.engine.dialect.name
         file_db = self.dialect == "sqlite" and not _in_memory(self.engine.url)
         self._gate = _WriterGate(self.engine.url.database) if file_db else None
-        self._ensure_schema()
+        self._schema_ready = False
+        self._schema_lock = threading.Lock()
+        try:
+            self._ensure_schema()
+        except sa.exc.OperationalError as exc:  # down for now: a server process starting (or a worker
+            # recycled) during an outage must not die of it; the schema is made by the first call that works
+            log.error("job store %s unreachable at start (%s); retried on first use",
+                      sa.make_url(self.url).render_as_string(hide_password=True), str(exc).splitlines()[0])
         ref = weakref.ref(self)
         os.register_at_fork(after_in_child=lambda: (s := ref()) is not None and s.after_fork())
 
@@ -241,6 +248,8 @@ class JobStore:
     @contextmanager
     def _write(self, lock_key: int | None = None) -> Iterator[sa.Connection]:
         """A committed write transaction: BEGIN IMMEDIATE on SQLite, optional advisory lock on PostgreSQL."""
+        if not self._schema_ready:
+            self._ensure_schema()
         with self._gate or _NO_GATE, self.engine.connect() as conn:
             conn.execution_options(pywps_write=True)
             with conn.begin():
@@ -251,15 +260,25 @@ class JobStore:
     @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
         """A connection for reads (autocommit on PostgreSQL: one round trip per query)."""
+        if not self._schema_ready:
+            self._ensure_schema()
         with self.engine.connect() as conn:
             if self.dialect == "postgresql":
                 conn.execution_options(isolation_level="AUTOCOMMIT")
             yield conn
 
     def _ensure_schema(self) -> None:
-        """Create or upgrade the schema; safe when several processes start at once."""
-        with self._write() as conn:
-            upgrade(conn)
+        """Create or upgrade the schema once; safe when several processes start at once."""
+        with self._schema_lock:
+            if self._schema_ready:
+                return
+            self._schema_ready = True  # _write below must not come back here
+            try:
+                with self._write() as conn:
+                    upgrade(conn)
+            except BaseException:
+                self._schema_ready = False
+                raise
 
     def after_fork(self) -> None:
         """In a forked child: forget the inherited pool without closing the parent's connections."""
@@ -317,6 +336,86 @@ class JobStore:
         query = sa.select(sa.func.count()).select_from(jobs).where(jobs.c.status.in_(_statuses(statuses)))
         with self._read() as conn:
             return conn.execute(query).scalar_one()
+
+    # -- jobs: filtered listing (OGC API /jobs, operator pages, callbacks) ------------------------
+
+    def query(
+        self,
+        *,
+        statuses: Iterable[JobStatus | str] | None = None,
+        processes: Iterable[str] | None = None,
+        protocols: Iterable[str] | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        min_duration: float | None = None,
+        max_duration: float | None = None,
+        updated_after: datetime | None = None,
+        with_subscriber: bool = False,
+        limit: int = 100,
+        offset: int = 0,
+    ) -> builtins.list[JobRecord]:
+        """Jobs matching every filter given, newest first, without status documents.
+
+        The duration of a job is from ``started`` to ``finished`` (now while it runs); jobs that never
+        started have none and are left out by a duration filter. ``created_after``/``created_before`` are
+        inclusive; ``updated_after`` is exclusive.
+        """
+        query = sa.select(*_LIGHT_COLUMNS).order_by(jobs.c.seq.desc()).limit(limit).offset(offset)
+        query = query.where(*self._filters(statuses, processes, protocols, created_after, created_before,
+                                           min_duration, max_duration, updated_after, with_subscriber))
+        with self._read() as conn:
+            return [_record(r) for r in conn.execute(query).mappings()]
+
+    def query_count(
+        self,
+        *,
+        statuses: Iterable[JobStatus | str] | None = None,
+        processes: Iterable[str] | None = None,
+        protocols: Iterable[str] | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        min_duration: float | None = None,
+        max_duration: float | None = None,
+    ) -> int:
+        """How many jobs :meth:`query` would find with these filters and no limit."""
+        query = sa.select(sa.func.count()).select_from(jobs).where(*self._filters(
+            statuses, processes, protocols, created_after, created_before, min_duration, max_duration, None, False))
+        with self._read() as conn:
+            return conn.execute(query).scalar_one()
+
+    def status_counts(self) -> dict[str, int]:
+        """The number of jobs in each state (states without jobs are left out)."""
+        query = sa.select(jobs.c.status, sa.func.count()).group_by(jobs.c.status)
+        with self._read() as conn:
+            return {status: n for status, n in conn.execute(query)}
+
+    @staticmethod
+    def _filters(statuses, processes, protocols, created_after, created_before, min_duration, max_duration,
+                 updated_after, with_subscriber) -> builtins.list[Any]:
+        """The WHERE clauses of :meth:`query` and :meth:`query_count`."""
+        where: builtins.list[Any] = []
+        if statuses is not None:
+            where.append(jobs.c.status.in_(_statuses(statuses)))
+        if processes is not None:
+            where.append(jobs.c.process.in_(builtins.list(processes)))
+        if protocols is not None:
+            where.append(jobs.c.protocol.in_(builtins.list(protocols)))
+        if created_after is not None:
+            where.append(jobs.c.created >= _epoch(created_after))
+        if created_before is not None:
+            where.append(jobs.c.created <= _epoch(created_before))
+        if min_duration is not None or max_duration is not None:
+            duration = sa.func.coalesce(jobs.c.finished, time.time()) - jobs.c.started
+            where.append(jobs.c.started.is_not(None))
+            if min_duration is not None:
+                where.append(duration >= min_duration)
+            if max_duration is not None:
+                where.append(duration <= max_duration)
+        if updated_after is not None:
+            where.append(jobs.c.updated > _epoch(updated_after))
+        if with_subscriber:
+            where.append(jobs.c.subscriber.is_not(None))
+        return where
 
     # -- jobs: slots -------------------------------------------------------------------------------
 
