@@ -103,6 +103,14 @@ class Apache:
         assert out.returncode == 0, out.stderr
         return json.loads(out.stdout)
 
+    def wait_idle(self, timeout: float = 60) -> None:
+        """No job running or queued (an earlier test's jobs hold no slot)."""
+        def idle() -> bool:
+            out = self.jobs("list", "--status", "active")
+            return out.returncode == 0 and not out.stdout.strip()
+
+        wait_until(idle, timeout, what="no job running or queued")
+
     def healthy(self) -> bool:
         try:
             return requests.get(f"{self.wps}/health", timeout=5).status_code == 200
@@ -206,6 +214,7 @@ def test_failed_process_names_the_job_and_is_logged(apache: Apache):
 
 
 def test_queued_job_starts_when_a_slot_frees(apache: Apache):
+    apache.wait_idle()
     locations = [submit(apache.wps, "sleep", "delay=3") for _ in range(3)]  # parallelprocesses = 2
     states = wait_until(lambda: (s := [poll_status(loc, apache.static)[0] for loc in locations])
                         and s.count("ProcessStarted") == 2 and s, 20, what="two running")
@@ -220,6 +229,7 @@ def test_queued_job_starts_when_a_slot_frees(apache: Apache):
 
 @pytest.mark.parametrize("how", ["graceful", "restart"])
 def test_jobs_finish_across_graceful_and_restart_without_requests(apache: Apache, how: str):
+    apache.wait_idle()
     running = [submit(apache.wps, "sleep", "delay=5") for _ in range(2)]
     queued = [submit(apache.wps, "sleep", "delay=2") for _ in range(2)]
     wait_until(lambda: all(poll_status(loc, apache.static)[0] == "ProcessStarted" for loc in running), 20,
@@ -253,11 +263,7 @@ def test_jobs_finish_across_graceful_and_restart_without_requests(apache: Apache
         state, text = status_of(sync_reply.content)
         assert state in ("ProcessSucceeded", "ProcessFailed"), text
     # the sync job is not stuck: it ends by itself, saying why if it failed
-    def sync_jobs_active():
-        out = apache.jobs("list", "--status", "running,queued")
-        return out.returncode == 0 and not out.stdout.strip()
-
-    wait_until(sync_jobs_active, 60, what="no job left running or queued")
+    apache.wait_idle()  # the sync job too ended by itself
     failed = apache.jobs("list", "--status", "failed", "--process", "sleep", "--limit", "5").stdout
     for line in failed.splitlines():
         shown = apache.show(line.split()[0])
@@ -306,6 +312,7 @@ def test_pywps4_layout_works(apache: Apache, layout):
     text = _pywps4_layout(DOCS_CONF.read_text())
     assert "application-group=%{GLOBAL}" in text  # the preload (WSGIImportScript) stays as documented
     layout(text)
+    apache.wait_idle()
     sync = requests.get(execute_url(apache.wps, "say_hello", "name=four"), timeout=60)
     assert b"Hello four" in sync.content
     location = submit(apache.wps, "sleep", "delay=2")
