@@ -92,15 +92,17 @@ def parse_request(
     ``content_type`` is the HTTP Content-Type of a POST: ``application/x-www-form-urlencoded`` bodies are
     KVP, anything else is XML. ``max_request_size`` (bytes, 0 = none) bounds the body."""
     limit = int(max_request_size or 0)
-    if method.upper() == "GET" or not body or not body.strip():
-        if method.upper() != "GET" and not _lower_keys(args).get("request"):
-            raise MissingParameterValue("The POST request body is empty", locator="request")
+    is_form = bool(content_type) and content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded"
+    if method.upper() == "GET" or ((not body or not body.strip()) and is_form):
         return parse_kvp(args)
+    if not body or not body.strip():  # CITE A.4.1.2: a POST is an XML request; KVP in its URL do not replace it
+        raise MissingParameterValue("The POST request body is empty; POST an XML request, or use GET for KVP",
+                                    locator="request")
     if limit and len(body) > limit:
         raise FileSizeExceeded(
             f"The request body is {len(body)} bytes; the maximum allowed is {limit} bytes", locator="request"
         )
-    if content_type and content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded":
+    if is_form:
         try:
             form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         except UnicodeDecodeError:
@@ -425,6 +427,10 @@ def parse_xml_request(body: bytes) -> AnyRequest:
         raise InvalidParameterValue(f"Root element {local!r} is not a WPS request (namespace {ns!r})",
                                     locator="request")
     key = local.lower()
+    expected = {**OPERATIONS, **WPS2_ONLY}.get(key)
+    if expected is not None and local != expected:  # CITE A.4.2.2: XML names are case-sensitive
+        raise InvalidParameterValue(f"Root element {local!r} is not a WPS operation; did you mean {expected!r}? "
+                                    "XML element names are case-sensitive", locator="request")
     if key not in OPERATIONS:
         raise OperationNotSupported(f"Operation {local!r} is not supported", locator=local or "request")
     service = root.get("service")

@@ -187,8 +187,15 @@ def test_post_form_encoded_body_is_kvp():
 
 
 def test_post_empty_body():
+    """CITE A.4.1.2: a POST is an XML request; with no body it is refused even with KVP in its URL."""
     raises(MissingParameterValue, "request", "POST", {}, b"  ")
-    assert parse_request("POST", {"service": "WPS", "request": "GetCapabilities"}, b"").version == "1.0.0"
+    caps = {"service": "WPS", "version": "1.0.0", "request": "GetCapabilities"}
+    for body in (b"", b" \n", None):
+        for content_type in (None, "text/xml", "application/xml", "text/plain"):
+            raises(MissingParameterValue, "request", "POST", caps, body, content_type)
+    # a form-encoded POST is KVP, its URL parameters included, also with an empty form
+    assert parse_request("POST", caps, b"", "application/x-www-form-urlencoded").version == "1.0.0"
+    assert parse_request("POST", caps, None, "application/x-www-form-urlencoded; charset=UTF-8").version == "1.0.0"
 
 
 # ------------------------------------------------------------------------------------------------- XML
@@ -320,6 +327,19 @@ def test_xml_errors():
            b'<wps:GetCapabilities xmlns:wps="http://www.opengis.net/wps/1.0.0" '
            b'xmlns:ows="http://www.opengis.net/ows/1.1" service="WPS"><wps:AcceptVersions>'
            b"<ows:Version>9.9.9</ows:Version></wps:AcceptVersions></wps:GetCapabilities>")
+
+
+@pytest.mark.parametrize("root", ["getcapabilities", "GETCAPABILITIES", "getCapabilities", "describeprocess",
+                                  "Describeprocess", "execute", "EXECUTE", "getstatus", "Dismiss".lower()])
+@pytest.mark.parametrize("ns", ["http://www.opengis.net/wps/1.0.0", "http://www.opengis.net/wps/2.0"])
+def test_xml_root_names_are_case_sensitive(root, ns):
+    """CITE A.4.2.2: ``<wps:getcapabilities>`` is not ``<wps:GetCapabilities>``; the same for every operation."""
+    body = (f'<wps:{root} xmlns:wps="{ns}" xmlns:ows="http://www.opengis.net/ows/1.1" service="WPS" '
+            f'version="1.0.0"><ows:Identifier>p</ows:Identifier></wps:{root}>').encode()
+    with pytest.raises(InvalidParameterValue) as info:
+        parse_request("POST", {}, body, "text/xml")
+    assert info.value.code == 400 and info.value.locator == "request"
+    assert "case-sensitive" in str(info.value)
 
 
 def test_body_size_limit():
