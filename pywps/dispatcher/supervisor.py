@@ -9,6 +9,7 @@ and removes jobs older than the retention.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -23,6 +24,7 @@ from pywps.dispatcher.outage import ErrorLog, Outage, store_unavailable
 from pywps.exceptions import ServerBusy
 from pywps.jobs.jobdir import JobDir
 from pywps.jobs.model import JobRecord, JobStatus
+from pywps.requestmodel import ExecuteRequest
 
 if TYPE_CHECKING:
     from pywps.dispatcher import Dispatcher
@@ -183,7 +185,13 @@ class Supervisor:
         first = self._waiting.setdefault(job.id, time.monotonic())
         waited = time.monotonic() - first
         if requeue and waited < self.d.config.jobs.start_timeout:
-            self.d.store.transition(job.id, JobStatus.ACCEPTED, message=f"waiting to start: {exc}")
+            message = f"waiting to start: {exc}"
+            request = ExecuteRequest.from_dict(json.loads(job.request))
+            document = self.d.results.document(job, self.d.processes.get(job.process), request,
+                                               JobStatus.ACCEPTED, message=message)
+            if self.d.store.transition(job.id, JobStatus.ACCEPTED, message=message, response=document):
+                job.response = document
+                self.d.results.write_static_status(job)
             return None
         self._waiting.pop(job.id, None)
         why = f"could not start the job ({self.d.backend.name}): {exc}"
@@ -209,6 +217,8 @@ class Supervisor:
                 if process is not None:
                     self.d.results.progress(job, process, 0, "Process started")
                 self.launch(job, self.d.results.jobdir(job.id))
+                if self.backend_outage.active and time.monotonic() < self._resume_at:
+                    return  # the backend refused for now: wait before claiming again
             except Exception as exc:
                 if store_unavailable(exc):
                     raise  # the round waits for the store; the job is requeued if its runner never started
