@@ -94,3 +94,44 @@ def test_a_job_gets_no_secret_and_no_server_path(tmp_path):
     assert job["processing"] == {"mode": "docker"}
     assert job["data"] == {"mirror": "https://mirror.example/x", "root": "/data"}
     assert job["server"]["url"] == "http://h/wps" and job["logging"]["level"] == "INFO"
+
+
+def test_unknown_sections_and_keys_are_reported_with_the_nearest_name(tmp_path, caplog):
+    from pywps.config import load
+
+    cfg = tmp_path / "typo.cfg"
+    cfg.write_text("[sever]\nurl = http://x/wps\n[server]\nparallelprocess = 4\n[mydata]\nroot = /d\n")
+    with caplog.at_level("WARNING", logger="pywps.config"):
+        config = load([cfg])
+    text = caplog.text
+    assert f"{cfg}: [sever] is not a known section; did you mean [server]?" in text
+    assert f"{cfg}: [server] parallelprocess is not a known key; did you mean 'parallelprocesses'?" in text
+    assert "[mydata]" not in text  # a section of the process authors' own: not a warning
+    assert config.server.parallelprocesses == 2 and config.server.url == "http://localhost:5000/wps"
+
+
+def test_strict_refuses_unknown_keys(tmp_path):
+    from pywps.config import load
+    from pywps.exceptions import ConfigurationError
+
+    cfg = tmp_path / "strict.cfg"
+    cfg.write_text("[server]\nstrict = true\nparallelprocess = 4\n")
+    with pytest.raises(ConfigurationError, match=r"\[server\] parallelprocess is not a known key"):
+        load([cfg])
+
+
+def test_typed_sections_parse_each_key_once_and_name_bad_values(tmp_path):
+    from pywps.config import load
+    from pywps.exceptions import ConfigurationError
+
+    cfg = tmp_path / "bad.cfg"
+    cfg.write_text("[jobs]\nretention = forever\n")
+    with pytest.raises(ConfigurationError, match=rf"{cfg}: \[jobs\] retention = 'forever'"):
+        load([cfg])
+    good = tmp_path / "good.cfg"
+    good.write_text("[server]\nmaxsingleinputsize = 2mb\nlanguage = en-US, de-DE\n[jobs]\nretention = 2d\n")
+    config = load([good])
+    assert config.server.maxsingleinputsize == 2 * 1024 ** 2
+    assert config.server.languages == ("en-US", "de-DE") and config.jobs.retention == 2 * 86400
+    config.parser.set("server", "maxsingleinputsize", "3mb")  # a change is seen by the typed section
+    assert config.server.maxsingleinputsize == 3 * 1024 ** 2
