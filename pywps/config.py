@@ -15,6 +15,7 @@ import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pywps.exceptions import ConfigurationError
 
@@ -90,6 +91,12 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "docker_pool_size": Key("0", "int"),
         "docker_pool_preload": Key("pywps.processes", "list"),
         "docker_pool_idle": Key("3600", "duration"),
+        "docker_transport": Key("worker"),
+        "docker_wps_command": Key("gunicorn --bind unix:{socket} --workers 1 --threads 4 --timeout 0 "
+                                  "pywps.wsgi:application"),
+        "docker_wps_path": Key("/wps"),
+        "docker_wps_start_timeout": Key("60", "duration"),
+        "docker_wps_max_download": Key("1gb", "size"),
         "port_min": Key("0", "int"),
         "port_max": Key("0", "int"),
         "scheduler": Key("slurm"),
@@ -124,6 +131,16 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "retention": Key("7d", "duration"),
         "cleanup_interval": Key("1h", "duration"),
         "start_timeout": Key("5m", "duration"),
+    },
+    "ogcapi": {
+        "enabled": Key("true", "bool"),
+        "url": Key(""),
+        "jobs_listing": Key("off"),
+        "operator_token": Key(""),
+        "default_limit": Key("10", "int"),
+        "max_limit": Key("1000", "int"),
+        "callback_timeout": Key("10", "duration"),
+        "html": Key("true", "bool"),
     },
     "metadata:main": {
         "identification_title": Key("PyWPS Processing Service"),
@@ -172,6 +189,8 @@ class ServerSettings:
     updatesequence: str
     instance_id: str
     strict: bool
+    default_mimetype: str          # text/xml or application/json: the answer when Accept leaves it open
+    json_indent: int               # JSON answers' indent; < 0 = one line
 
 
 @dataclass(frozen=True)
@@ -199,6 +218,11 @@ class ProcessingSettings:
     docker_pool_size: int
     docker_pool_preload: tuple[str, ...]
     docker_pool_idle: float
+    docker_transport: str              # worker | wps (a WPS server in the container, over a Unix socket)
+    docker_wps_command: str
+    docker_wps_path: str
+    docker_wps_start_timeout: float
+    docker_wps_max_download: int
     port_min: int
     port_max: int
     scheduler: str
@@ -239,6 +263,24 @@ class LoggingSettings:
     file: str
     format: str
     database: str
+
+
+JOBS_LISTING = ("off", "open", "token")
+
+
+@dataclass(frozen=True)
+class OgcApiSettings:
+    """``[ogcapi]``, parsed: OGC API - Processes and its HTML pages."""
+
+    enabled: bool
+    url: str                       # absolute, ends with "/" (default: [server] url's origin + /ogcapi/)
+    path: str                      # the path part of ``url``: where the routes are mounted
+    jobs_listing: str              # off | open | token: who may list every job (/jobs, operator pages)
+    operator_token: str            # the token ``jobs_listing = token`` asks for ("" = nobody)
+    default_limit: int
+    max_limit: int
+    callback_timeout: float        # seconds for one subscriber callback
+    html: bool                     # serve the HTML pages (f=html, browsers)
 
 
 # Never handed to a job: the server's own paths, its job store, its backends' settings, credentials.
@@ -433,7 +475,7 @@ class Config:
 
     def _forget_sections(self) -> None:
         """A raw value changed: the typed sections are parsed again when next read."""
-        for name in ("server", "processing", "jobs", "logging", "metadata"):
+        for name in ("server", "processing", "jobs", "logging", "metadata", "ogcapi"):
             self.__dict__.pop(name, None)
 
     # -- the typed sections ----------------------------------------------------------------------
@@ -452,6 +494,7 @@ class Config:
             reference_allowed_hosts=v("reference_allowed_hosts"), reference_timeout=v("reference_timeout"),
             reference_max_redirects=v("reference_max_redirects"), sync_timeout=v("sync_timeout"),
             updatesequence=v("updatesequence"), instance_id=v("instance_id"), strict=v("strict"),
+            default_mimetype=v("default_mimetype").strip() or "text/xml", json_indent=v("json_indent"),
         )
         for key in ("parallelprocesses", "maxprocesses"):
             if getattr(settings, key) < 0:
@@ -483,6 +526,33 @@ class Config:
         if not url or url == "sqlite:///:memory:":
             url = f"sqlite:///{self.server.workdir / 'pywps-jobs.sqlite'}"
         return LoggingSettings(level=v("level").upper(), file=v("file"), format=v("format"), database=url)
+
+    @functools.cached_property
+    def ogcapi(self) -> OgcApiSettings:
+        v = functools.partial(self.value, "ogcapi")
+        url = v("url").strip()
+        if not url:
+            origin = urlsplit(self.server.url)
+            url = f"{origin.scheme or 'http'}://{origin.netloc or 'localhost:5000'}/ogcapi/"
+        url = url.rstrip("/") + "/"
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise self._bad("ogcapi", "url", url, "expected an absolute http(s) URL such as http://host/ogcapi/")
+        path = parts.path.rstrip("/") + "/"
+        if path == "/":
+            raise self._bad("ogcapi", "url", url, "needs a path of its own, e.g. /ogcapi/ (/ is the WPS)")
+        listing = v("jobs_listing").strip().lower()
+        if listing not in JOBS_LISTING:
+            raise self._bad("ogcapi", "jobs_listing", listing, f"expected one of {', '.join(JOBS_LISTING)}")
+        settings = OgcApiSettings(
+            enabled=v("enabled"), url=url, path=path, jobs_listing=listing, operator_token=v("operator_token").strip(),
+            default_limit=v("default_limit"), max_limit=v("max_limit"), callback_timeout=v("callback_timeout"),
+            html=v("html"),
+        )
+        if not 1 <= settings.default_limit <= settings.max_limit:
+            raise self._bad("ogcapi", "default_limit", str(settings.default_limit),
+                            f"must be between 1 and max_limit ({settings.max_limit})")
+        return settings
 
     @functools.cached_property
     def metadata(self) -> dict[str, str]:
@@ -524,7 +594,7 @@ class Config:
         for section, keys in SCHEMA.items():
             for key in keys:
                 self.value(section, key)
-        for name in ("server", "processing", "jobs", "logging", "metadata"):
+        for name in ("server", "processing", "jobs", "logging", "metadata", "ogcapi"):
             getattr(self, name)
         problems = []
         for path, section, key in self.unknown:

@@ -140,6 +140,9 @@ def create_app(config: Config | None = None, processes: Iterable[Any] = (), disp
     from pywps.metrics import install
 
     install(app, config, dispatcher)  # /health, /metrics ([metrics] enabled, token), request counters
+    from pywps.ogcapi import install as install_ogcapi
+
+    install_ogcapi(app, config, dispatcher)  # OGC API - Processes and its HTML pages at [ogcapi] url
 
     inner = app.wsgi_app
 
