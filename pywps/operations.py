@@ -36,6 +36,7 @@ class Reply:
     content_type: str = XML
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    result: Any = None  # Execute: the job (asynchronous) or its outcome (synchronous), for a JSON answer
 
 
 class Operations:
@@ -130,12 +131,12 @@ class Operations:
         validate_execute_request(process, request)
         if request.is_async:
             job = self.dispatcher.submit(process, request)
-            return Reply(job.response or b"")
+            return Reply(job.response or b"", result=job)
         outcome = self.dispatcher.execute_sync(process, request)
         if _request_error(outcome.exception):
             raise outcome.exception  # the inputs were refused (invalid, too large): a 4xx ExceptionReport
         if not request.raw_output:
-            return Reply(outcome.document)
+            return Reply(outcome.document, result=outcome)
         if outcome.exception is not None:
             raise outcome.exception
         return self._raw(outcome)
@@ -187,6 +188,32 @@ class Operations:
     def _check_version(self, version: str) -> None:
         if version not in SUPPORTED_VERSIONS:
             raise InvalidParameterValue(f"version {version!r} is not supported", locator="version")
+
+    def as_json(self, request: Any, reply: Reply) -> Reply:
+        """The same answer as JSON with PyWPS 4.8.1's keys (``[server] json_indent``); WPS 1.0.0 only."""
+        from pywps import __version__
+        from pywps.encode import json1
+
+        if getattr(request, "version", None) != "1.0.0" or reply.content_type != XML:
+            return reply  # a WPS 2.0 document, a raw output
+        language = self._language(getattr(request, "language", None))
+        if isinstance(request, GetCapabilitiesRequest):
+            doc = json1.capabilities([p.json for p in self.processes.values()], self.config.metadata,
+                                     self.config.url, self.config.languages, language, request.version, __version__)
+        elif isinstance(request, DescribeProcessRequest):
+            every = any(i.lower() == "all" for i in request.identifiers)
+            chosen = self.processes.values() if every else [self.processes[i] for i in request.identifiers]
+            doc = json1.describe([p.json for p in chosen], language, __version__)
+        elif isinstance(request, ExecuteRequest) and reply.result is not None:
+            finished = hasattr(reply.result, "job")  # a synchronous outcome, else the job just accepted
+            job, exc = (reply.result.job, reply.result.exception) if finished else (reply.result, None)
+            declared = [o.json for o in self.processes[request.identifier].outputs]
+            doc = json1.execute(job.status, job.percent, (exc.description if exc else "") or job.message,
+                                job.updated or job.created, reply.result.outputs if finished else [], declared,
+                                (type(exc).__name__, exc.locator or None) if exc is not None else None)
+        else:
+            return reply
+        return Reply(json1.dumps(doc, self.config.server.json_indent), json1.JSON, reply.status, reply.headers)
 
     def status_document(self, job_id: str) -> Reply | None:
         """The current stored status document of an asynchronous job, answered from the job store."""

@@ -17,6 +17,7 @@ from flask import Flask, Response, g, request, send_file
 
 from pywps.config import Config
 from pywps.dispatcher.outage import RETRY_AFTER, client_error
+from pywps.encode.json1 import wants_json
 from pywps.exceptions import FileSizeExceeded, NoApplicableCode, OperationNotSupported
 from pywps.jobs.jobdir import valid_job_id
 from pywps.operations import Operations, Reply
@@ -83,6 +84,8 @@ def create_app(config: Config | None = None, processes: Iterable[Any] = (), disp
             parsed = parse_request(request.method, request.args, body, request.content_type,
                                    max_request_size=max_request)
             reply = dispatch(parsed)
+            if wants_json(request.headers.get("Accept"), config.server.default_mimetype, request.args.get("f")):
+                reply = operations.as_json(parsed, reply)  # PyWPS 4.5+ JSON answers (WPS 1.0.0)
         except NoApplicableCode as exc:
             if exc.code >= 500:
                 log.warning("WPS request failed: %s", exc)
