@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Response, redirect, render_template, request
 
+from pywps.exceptions import NoApplicableCode
+from pywps.inout.formats import is_binary_mime
 from pywps.inout.inputs import BoundingBoxInput, ComplexInput, LiteralInput
 from pywps.inout.outputs import ComplexOutput
 from pywps.jobs.model import JobRecord, JobStatus
 from pywps.ogcapi import encode
 from pywps.ogcapi.describe import crs_uri, is_json_media
-from pywps.ogcapi.errors import ApiError, bad_request
+from pywps.ogcapi.errors import ApiError, bad_request, from_ows
 from pywps.ogcapi.parse import parse_execute
 
 if TYPE_CHECKING:
@@ -119,9 +121,11 @@ class Pages:
             is_async = "async-execute" in options
             execution = parse_execute(process, document, is_async=is_async)
             self.api.admit_checks(process, execution)
-        except ApiError as exc:
+        except (ApiError, NoApplicableCode) as exc:
+            if isinstance(exc, NoApplicableCode):
+                exc = from_ows(exc)
             if exc.status >= 500:
-                raise
+                raise exc from None
             page = self.process(process, self.api.description(process), error=exc.detail or exc.title,
                                 values=request.form.to_dict())
             return Response(page, status=exc.status, content_type=HTML)
@@ -153,8 +157,16 @@ class Pages:
                 upload = files.get(f"{ident}.file")
                 if upload is not None and upload.filename:
                     content = upload.read()
-                    occurrences.append({"value": base64.b64encode(content).decode(), "encoding": "base64",
-                                        "mediaType": mime or definition.data_format.mime_type})
+                    mime = mime or definition.data_format.mime_type
+                    fmt = definition.find_format(mime)
+                    text = None
+                    if fmt is not None and (fmt.encoding or "").lower() != "base64" and not is_binary_mime(mime):
+                        try:
+                            text = content.decode("utf-8")
+                        except UnicodeDecodeError:
+                            text = None
+                    occurrences.append({"value": text, "mediaType": mime} if text is not None else {
+                        "value": base64.b64encode(content).decode(), "encoding": "base64", "mediaType": mime})
                 elif form.get(ident, "").strip():
                     occurrences.append({"value": form[ident], "mediaType": mime or definition.data_format.mime_type})
             elif isinstance(definition, BoundingBoxInput):
