@@ -221,7 +221,7 @@ class TestGetCapabilities:
         assert resp.xpath_text("/wps:Capabilities/wps:Languages/wps:Default/ows:Language") == "en-US"
         assert resp.xpath_text("/wps:Capabilities/wps:Languages/wps:Supported/ows:Language").split() == [
             "en-US", "fr-CA"]
-        assert resp.xpath_text("//wps:Process[ows:Identifier='translation']/ows:Title") == "Processus traduit"
+        assert resp.xpath_text("//wps:Process[ows:Identifier='translation']/ows:Title") == "Salutation en trois langues"
         body = (f'<wps:GetCapabilities service="WPS" language="fr-CA" xmlns:wps="{WPS_NS}"/>')
         resp = client.post("/wps", data=body, content_type="text/xml")
         validate(resp.get_data())

@@ -332,7 +332,7 @@ class TestStoredResponses:
             return current if seen[-1] in ("ProcessSucceeded", "ProcessFailed") else None
 
         final = wait_for(finished, timeout=60, interval=0.05)
-        assert outputs(final) == {"sleep_output": "done sleeping"}
+        assert outputs(final) == {"sleep_output": "awake again"}
         assert set(seen) <= {"ProcessAccepted", "ProcessStarted", "ProcessSucceeded"}
 
     def test_store_without_status_no_progress_updates(self, wps):
@@ -387,20 +387,20 @@ class TestRequestFeatures:
 
     def test_multiple_occurrences(self, wps):
         out = outputs(xml(kvp(wps, "inout", "repeated=1;repeated=2;repeated=3;repeated=4;repeated=5;"
-                                            "string_multiple_choice=sitting duck;string_multiple_choice=flying goose")))
+                                            "string_multiple_choice=red kite;string_multiple_choice=grey heron")))
         assert out["repeated"] == "15"
-        assert out["string_multiple_choice"] == "sitting duck, flying goose"
+        assert out["string_multiple_choice"] == "red kite, grey heron"
 
     def test_too_few_and_too_many_occurrences(self, wps):
         assert exception_of(kvp(wps, "inout", "string=x")) == ("MissingParameterValue", "repeated", 400)
-        resp = kvp(wps, "inout", "repeated=1;string_multiple_choice=sitting duck;string_multiple_choice=flying goose;"
-                                 "string_multiple_choice=happy pinguin")
+        resp = kvp(wps, "inout", "repeated=1;string_multiple_choice=red kite;string_multiple_choice=grey heron;"
+                                 "string_multiple_choice=white stork")
         assert exception_of(resp) == ("InvalidParameterValue", "string_multiple_choice", 400)
 
     def test_missing_optional_inputs_take_defaults(self, wps):
         out = outputs(xml(kvp(wps, "inout", "repeated=1")))
-        assert out["string"] == "This is just a string" and out["int"] == "7" and out["string_choice"] == "scissor"
-        assert outputs(xml(kvp(wps, "sleep", "")))["sleep_output"] == "done sleeping"
+        assert out["string"] == "a plain default" and out["int"] == "7" and out["string_choice"] == "west"
+        assert outputs(xml(kvp(wps, "sleep", "")))["sleep_output"] == "awake again"
 
     def test_uom_literal_input_and_output(self, wps):
         resp = kvp(wps, "distance", "distance=3@uom=kilometre", ResponseDocument="converted@uom=feet;input_unit")

@@ -75,6 +75,7 @@ def _until(predicate, timeout: float = 30.0, interval: float = 0.2):
 
 
 def test_pages_in_chromium(browser, live_server):
+    from selenium.common.exceptions import WebDriverException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
@@ -103,7 +104,7 @@ def test_pages_in_chromium(browser, live_server):
         try:
             seen.add(browser.find_element(By.ID, "percent").text)
             return browser.find_element(By.ID, "status").text == "successful"
-        except Exception:  # the page is being reloaded by its refresh
+        except WebDriverException:  # the page is being reloaded by its refresh
             return False
 
     _until(done, 30, 0.1)

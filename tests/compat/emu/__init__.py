@@ -1,4 +1,4 @@
-"""A third-party PyWPS 4 process collection in the bird-house "emu" style, written against the public API only."""
+"""A process collection as a third party writes one for PyWPS 4: public API only, one process per module."""
 
 from tests.compat.emu.processes.wps_bbox import Box
 from tests.compat.emu.processes.wps_config import ShowConfig

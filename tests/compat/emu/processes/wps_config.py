@@ -2,16 +2,16 @@ from pywps import LiteralOutput, Process, configuration
 
 
 class ShowConfig(Process):
-    """Reads the server configuration from a handler, as processes do to find data directories."""
+    """Reads configuration values inside a handler, the way processes look up their data directories."""
 
     def __init__(self):
         super().__init__(
             self._handler,
             identifier='show_config',
-            title='Show configuration',
-            outputs=[LiteralOutput('url', 'Server URL', data_type='string'),
-                     LiteralOutput('maxsize', 'maxsingleinputsize', data_type='string'),
-                     LiteralOutput('custom', 'A collection-specific key', data_type='string')],
+            title='Report configuration values',
+            outputs=[LiteralOutput('url', 'The service URL', data_type='string'),
+                     LiteralOutput('maxsize', 'Largest single input', data_type='string'),
+                     LiteralOutput('custom', 'A key of this collection', data_type='string')],
             store_supported=True,
             status_supported=True,
         )

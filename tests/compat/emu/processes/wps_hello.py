@@ -4,21 +4,24 @@ from pywps.ext_autodoc import MetadataUrl
 
 
 class Hello(Process):
+    """Greets a name: the smallest literal-in, literal-out process, with status updates and metadata links."""
+
     def __init__(self):
-        inputs = [LiteralInput('name', 'Your name', abstract='Please enter your name.', data_type='string')]
-        outputs = [LiteralOutput('output', 'Output response', abstract='A friendly Hello from us.',
+        inputs = [LiteralInput('name', 'Name to greet', abstract='Who the greeting is addressed to.',
+                               data_type='string')]
+        outputs = [LiteralOutput('output', 'Greeting', abstract='The sentence that greets the name.',
                                  data_type='string')]
 
         super().__init__(
             self._handler,
             identifier='hello',
-            title='Say Hello',
-            abstract='Just says a friendly Hello. Returns a literal string output with Hello plus the inputed name.',
-            keywords=['hello', 'demo'],
+            title='Greet a name',
+            abstract='Answers with a greeting sentence built around the name it is given.',
+            keywords=['greeting', 'example'],
             metadata=[
-                Metadata('PyWPS', 'https://pywps.org/'),
-                Metadata('Birdhouse', 'http://bird-house.github.io/'),
-                MetadataUrl('User Guide', 'http://emu.readthedocs.io/en/latest/', anonymous=True),
+                Metadata('Project site', 'https://pywps.org/'),
+                Metadata('Process notes', 'https://example.org/collection/hello'),
+                MetadataUrl('Usage guide', 'https://example.org/collection/guide/', anonymous=True),
             ],
             version='1.5',
             inputs=inputs,
@@ -28,7 +31,7 @@ class Hello(Process):
         )
 
     def _handler(self, request, response):
-        response.update_status('PyWPS Process started.', 0)
+        response.update_status('composing the greeting', 0)
         response.outputs['output'].data = 'Hello ' + request.inputs['name'][0].data
-        response.update_status('PyWPS Process completed.', 100)
+        response.update_status('greeting ready', 100)
         return response

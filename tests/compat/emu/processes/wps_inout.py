@@ -16,7 +16,7 @@ from pywps.validator.mode import MODE
 
 LITERALS = [
     # identifier, data_type, default
-    ('string', 'string', 'This is just a string'),
+    ('string', 'string', 'a plain default'),
     ('int', 'integer', 7),
     ('float', 'float', 3.1415),
     ('boolean', 'boolean', False),
@@ -30,7 +30,7 @@ LITERALS = [
 
 
 class InOut(Process):
-    """Every kind of input, each echoed to an output of the same name (the emu "inout" process)."""
+    """Every kind of input, each handed back on the output of the same name."""
 
     def __init__(self):
         inputs = [LiteralInput(name, name.replace('_', ' ').title(), data_type=dtype, default=default,
@@ -38,24 +38,24 @@ class InOut(Process):
                   for name, dtype, default in LITERALS]
         inputs += [
             LiteralInput('string_choice', 'String Choice', data_type='string',
-                         abstract='Choose one item from the list.',
-                         allowed_values=['rock', 'paper', 'scissor'], default='scissor', min_occurs=0),
+                         abstract='One of the four directions.',
+                         allowed_values=['north', 'east', 'south', 'west'], default='west', min_occurs=0),
             LiteralInput('string_multiple_choice', 'String Multiple Choice', data_type='string',
-                         abstract='Choose one or two items from the list.',
-                         allowed_values=['sitting duck', 'flying goose', 'happy pinguin', 'gentle albatros'],
-                         min_occurs=0, max_occurs=2, default='gentle albatros'),
+                         abstract='One or two of the birds listed.',
+                         allowed_values=['red kite', 'grey heron', 'white stork', 'black swan'],
+                         min_occurs=0, max_occurs=2, default='black swan'),
             LiteralInput('int_range', 'Integer Range', data_type='integer', min_occurs=0, default=1,
                          allowed_values=[AllowedValue(allowed_type=ALLOWEDVALUETYPE.RANGE, minval=1, maxval=10,
                                                       spacing=1)]),
             LiteralInput('any_value', 'Any Value', data_type='string', allowed_values=AnyValue(),
                          min_occurs=0, default='anything'),
             LiteralInput('repeated', 'Repeated value', data_type='integer', min_occurs=1, max_occurs=5),
-            BoundingBoxInput('bbox', 'Bounding Box', abstract='Bounding Box with EPSG:4326 and EPSG:3035.',
+            BoundingBoxInput('bbox', 'Bounding Box', abstract='An area in EPSG:4326 or EPSG:3035.',
                              crss=['EPSG:4326', 'EPSG:3035'], min_occurs=0),
-            ComplexInput('text', 'Text', abstract='Enter a URL pointing to a text document (optional)',
+            ComplexInput('text', 'Text', abstract='Some text, inline or by link (optional)',
                          metadata=[Metadata('Info')], min_occurs=0,
                          supported_formats=[Format('text/plain')]),
-            ComplexInput('xml', 'XML', abstract='A well-formed XML document', min_occurs=0, mode=MODE.STRICT,
+            ComplexInput('xml', 'XML', abstract='An XML document, checked strictly', min_occurs=0, mode=MODE.STRICT,
                          supported_formats=[FORMATS.GML, Format('text/xml')]),
         ]
         outputs = [LiteralOutput(name, name.replace('_', ' ').title(), data_type=dtype)
@@ -65,7 +65,7 @@ class InOut(Process):
             LiteralOutput('string_multiple_choice', 'String Multiple Choice', data_type='string'),
             LiteralOutput('int_range', 'Integer Range', data_type='integer'),
             LiteralOutput('any_value', 'Any Value', data_type='string'),
-            LiteralOutput('repeated', 'Sum of the repeated values', data_type='integer'),
+            LiteralOutput('repeated', 'The repeated values added up', data_type='integer'),
             BoundingBoxOutput('bbox', 'Bounding Box', crss=['EPSG:4326', 'EPSG:3035']),
             ComplexOutput('text', 'Text', supported_formats=[Format('text/plain')]),
             ComplexOutput('xml', 'XML', supported_formats=[FORMATS.GML, Format('text/xml')]),
@@ -74,10 +74,10 @@ class InOut(Process):
         super().__init__(
             self._handler,
             identifier='inout',
-            title='In and Out',
-            abstract='Testing all WPS input and output parameters.',
+            title='Every input kind, handed back',
+            abstract='Takes literal, bounding box and complex inputs of many types and returns each of them.',
             version='1.0',
-            metadata=[Metadata('Birdhouse', 'http://bird-house.github.io/')],
+            metadata=[Metadata('Process notes', 'https://example.org/collection/inout')],
             inputs=inputs,
             outputs=outputs,
             store_supported=True,
@@ -101,7 +101,7 @@ class InOut(Process):
         if 'text' in request.inputs:
             response.outputs['text'].data = request.inputs['text'][0].data
         else:
-            response.outputs['text'].data = 'no text given'
+            response.outputs['text'].data = 'nothing was sent'
         if 'xml' in request.inputs:
             response.outputs['xml'].data_format = request.inputs['xml'][0].data_format
             response.outputs['xml'].file = request.inputs['xml'][0].file

@@ -2,15 +2,15 @@ from pywps import LiteralInput, LiteralOutput, Process
 
 
 class NoStore(Process):
-    """Runs synchronously only: neither storeExecuteResponse nor status are supported."""
+    """Synchronous only: supports neither storeExecuteResponse nor status."""
 
     def __init__(self):
         super().__init__(
             self._handler,
             identifier='nostore',
-            title='Synchronous only',
-            inputs=[LiteralInput('x', 'X', data_type='integer', default=1, min_occurs=0)],
-            outputs=[LiteralOutput('y', 'X squared', data_type='integer')],
+            title='Square a number, synchronously',
+            inputs=[LiteralInput('x', 'A whole number', data_type='integer', default=1, min_occurs=0)],
+            outputs=[LiteralOutput('y', 'Its square', data_type='integer')],
         )
 
     @staticmethod

@@ -5,7 +5,7 @@ from pywps import FORMATS, ComplexOutput, Format, LiteralInput, Process
 
 
 class OutputFormats(Process):
-    """Writes the same table in the output format the client asked for (``response.outputs[x].data_format``)."""
+    """One table of squares, written in whichever output format the client picks (``data_format``)."""
 
     def __init__(self):
         formats = [FORMATS.JSON, FORMATS.CSV, Format('text/plain'), FORMATS.NETCDF, FORMATS.GEOJSON,
@@ -13,12 +13,12 @@ class OutputFormats(Process):
         super().__init__(
             self._handler,
             identifier='output_formats',
-            title='Return different output formats.',
-            abstract='Dummy process returning various output file formats.',
-            inputs=[LiteralInput('rows', 'Number of rows', data_type='positiveInteger', default=2, min_occurs=0)],
+            title='A table in several formats',
+            abstract='Squares of the first numbers as JSON, GeoJSON, CSV, text or netCDF bytes, plus a file.',
+            inputs=[LiteralInput('rows', 'How many numbers', data_type='positiveInteger', default=2, min_occurs=0)],
             outputs=[
-                ComplexOutput('table', 'A table', supported_formats=formats, as_reference=False),
-                ComplexOutput('netcdf', 'A binary file', supported_formats=[FORMATS.NETCDF], as_reference=True),
+                ComplexOutput('table', 'The squares', supported_formats=formats, as_reference=False),
+                ComplexOutput('netcdf', 'A small binary file', supported_formats=[FORMATS.NETCDF], as_reference=True),
             ],
             store_supported=True,
             status_supported=True,

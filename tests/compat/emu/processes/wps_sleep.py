@@ -4,16 +4,18 @@ from pywps import LiteralInput, LiteralOutput, Process
 
 
 class Sleep(Process):
+    """Takes its time on purpose, reporting progress four times along the way."""
+
     def __init__(self):
         super().__init__(
             self._handler,
             identifier='sleep',
-            title='Sleep Process',
-            abstract='Testing a long running process, in the sleep. This process will sleep for a given delay.',
+            title='Wait a while',
+            abstract='Pauses between four progress reports, for trying out asynchronous execution.',
             version='1.0',
-            inputs=[LiteralInput('delay', 'Delay between every update', data_type='float', default=0.1,
+            inputs=[LiteralInput('delay', 'Pause between reports (seconds)', data_type='float', default=0.1,
                                  min_occurs=0)],
-            outputs=[LiteralOutput('sleep_output', 'Sleep Output', data_type='string')],
+            outputs=[LiteralOutput('sleep_output', 'What it says at the end', data_type='string')],
             store_supported=True,
             status_supported=True,
         )
@@ -23,6 +25,6 @@ class Sleep(Process):
         delay = request.inputs['delay'][0].data
         for percent in (20, 40, 60, 80):
             time.sleep(delay)
-            response.update_status(f'PyWPS Process started. Waiting... {percent}%', percent)
-        response.outputs['sleep_output'].data = 'done sleeping'
+            response.update_status(f'waited {percent}% of the time', percent)
+        response.outputs['sleep_output'].data = 'awake again'
         return response

@@ -2,33 +2,34 @@ from pywps import LiteralInput, LiteralOutput, Process
 
 
 class Translation(Process):
-    """Titles and abstracts in several languages, and a handler answering in the requested one."""
+    """Described in three languages; the handler answers in the language of the request."""
 
     def __init__(self):
         inputs = [
-            LiteralInput('input 1', 'Input 1', data_type='string', min_occurs=0, default='x',
-                         abstract='Some input', translations={
-                             'fr-CA': {'title': 'Entrée 1', 'abstract': 'Une entrée'},
-                             'de-DE': {'title': 'Eingabe 1', 'abstract': 'Eine Eingabe'}}),
+            LiteralInput('input 1', 'Any word', data_type='string', min_occurs=0, default='x',
+                         abstract='Not used; it carries translated texts', translations={
+                             'fr-CA': {'title': "N'importe quel mot",
+                                       'abstract': 'Inutilisé ; il porte des textes traduits'},
+                             'de-DE': {'title': 'Irgendein Wort', 'abstract': 'Unbenutzt; es trägt übersetzte Texte'}}),
         ]
         outputs = [
-            LiteralOutput('output1', 'Output 1', data_type='string', abstract='Some output',
-                          translations={'fr-CA': {'title': 'Sortie 1', 'abstract': 'Une sortie'},
-                                        'de-DE': {'title': 'Ausgabe 1'}}),
+            LiteralOutput('output1', 'Salutation', data_type='string', abstract='Hello in the language asked for',
+                          translations={'fr-CA': {'title': 'Salutation en français', 'abstract': 'Bonjour'},
+                                        'de-DE': {'title': 'Gruß'}}),
         ]
         super().__init__(
             self._handler,
             identifier='translation',
-            title='Translated process',
-            abstract='Process including translations',
+            title='Greeting in three languages',
+            abstract='Says hello in English, French or German, following the language of the request',
             version='0.1',
             inputs=inputs,
             outputs=outputs,
             store_supported=True,
             status_supported=True,
             translations={
-                'fr-CA': {'title': 'Processus traduit', 'abstract': 'Processus incluant des traductions'},
-                'de-DE': {'title': 'Übersetzter Prozess', 'abstract': 'Prozess mit Übersetzungen'},
+                'fr-CA': {'title': 'Salutation en trois langues', 'abstract': 'Dit bonjour dans la langue demandée'},
+                'de-DE': {'title': 'Gruß in drei Sprachen', 'abstract': 'Grüßt in der verlangten Sprache'},
             },
         )
 

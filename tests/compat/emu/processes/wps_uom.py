@@ -4,17 +4,17 @@ FACTORS = {'metre': 1.0, 'kilometre': 1000.0, 'feet': 0.3048}
 
 
 class Distance(Process):
-    """Converts a distance into the unit requested for the output (``uom`` in and out)."""
+    """Converts a length into the unit asked for on the output (``uom`` on input and output)."""
 
     def __init__(self):
         units = [UOM('metre'), UOM('kilometre'), UOM('feet')]
         super().__init__(
             self._handler,
             identifier='distance',
-            title='Distance conversion',
-            inputs=[LiteralInput('distance', 'Distance', data_type='float', uoms=units)],
-            outputs=[LiteralOutput('converted', 'Converted distance', data_type='float', uoms=units),
-                     LiteralOutput('input_unit', 'Unit of the input', data_type='string')],
+            title='Convert a length',
+            inputs=[LiteralInput('distance', 'A length', data_type='float', uoms=units)],
+            outputs=[LiteralOutput('converted', 'The length in the wanted unit', data_type='float', uoms=units),
+                     LiteralOutput('input_unit', 'The unit it came in', data_type='string')],
             store_supported=True,
             status_supported=True,
         )

@@ -8,23 +8,23 @@ from pywps.app.Common import Metadata
 
 
 class WordCounter(Process):
-    """Counts the words of a text document, read as a stream; the counts go to a JSON file in the workdir."""
+    """Counts the words of a text read as a stream; the tally goes to a JSON file written in the workdir."""
 
     def __init__(self):
-        inputs = [ComplexInput('text', 'Text document', abstract='URL of a text document, or the text itself.',
+        inputs = [ComplexInput('text', 'Some text', abstract='The text inline, or a link to it.',
                                supported_formats=[Format('text/plain')])]
         outputs = [
-            ComplexOutput('output', 'Word count result', as_reference=True, supported_formats=[FORMATS.JSON]),
-            LiteralOutput('words', 'Number of words', data_type='integer'),
-            LiteralOutput('source', 'How the text was read', data_type='string'),
+            ComplexOutput('output', 'Count per word', as_reference=True, supported_formats=[FORMATS.JSON]),
+            LiteralOutput('words', 'Words in total', data_type='integer'),
+            LiteralOutput('source', 'Inline or linked', data_type='string'),
         ]
         super().__init__(
             self._handler,
             identifier='wordcounter',
-            title='Word Counter',
-            abstract='Counts words in a given text.',
+            title='Count words',
+            abstract='Tallies how often each word occurs in a text.',
             version='1.0',
-            metadata=[Metadata('User Guide', 'http://emu.readthedocs.io/en/latest/processes.html')],
+            metadata=[Metadata('Process notes', 'https://example.org/collection/wordcounter')],
             inputs=inputs,
             outputs=outputs,
             store_supported=True,
