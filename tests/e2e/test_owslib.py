@@ -49,3 +49,18 @@ def test_execute_async_with_status_polling(wps):
     owslib_wps.monitorExecution(execution, sleepSecs=0.2)
     assert execution.isSucceded()
     assert execution.processOutputs[0].data == ["done sleeping"]
+
+
+def test_execute_complex_with_a_character_set(wps):
+    """A character set on a text format that declares none is accepted (matched on the mime type, as PyWPS 4);
+    base64 text for a format that does not declare base64 is refused with the server's message."""
+    for charset in ("utf-8", "UTF-8"):
+        data = owslib_wps.ComplexDataInput('{"x": "é"}', mimeType="application/json", encoding=charset)
+        execution = wps.execute("echo_complex", [("input", data)], output=[("output", False)], mode=owslib_wps.SYNC)
+        assert execution.isSucceded(), execution.errors
+        assert '"é"' in "".join(execution.processOutputs[0].data)
+    from owslib.util import ServiceException
+
+    data = owslib_wps.ComplexDataInput("eyJ4IjogMX0=", mimeType="application/json", encoding="base64")
+    with pytest.raises(ServiceException, match="application/json, base64 is not supported"):
+        wps.execute("echo_complex", [("input", data)], output=[("output", False)], mode=owslib_wps.SYNC)
