@@ -72,6 +72,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "max_memory": Key("0", "size"),
         "max_cpu_time": Key("0", "int"),
         "max_open_files": Key("0", "int"),
+        "forkserver": Key("true", "bool"),
         "path": Key(""),
         "drmaa_native_specification": Key(""),
         "docker_image": Key("pywps-worker:latest"),
@@ -201,6 +202,7 @@ class ProcessingSettings:
     max_memory: int
     max_cpu_time: int
     max_open_files: int
+    forkserver: bool               # multiprocessing: fork jobs from a small zygote (pywps/zygote.py)
     docker_image: str
     docker_images: dict[str, str]  # process identifier (lower case) -> image
     dckr_inp_dir: str

@@ -57,9 +57,12 @@ def create_app(config: Config | None = None, processes: Iterable[Any] = (), disp
         directory.mkdir(parents=True, exist_ok=True)
     dispatcher = dispatcher or Dispatcher(config, {p.identifier: p for p in processes})
     dispatcher.backend.check()
+    from pywps.backends.multiprocessing import MultiProcessing
     from pywps.registry import preload
 
     preload(processes)
+    if isinstance(dispatcher.backend, MultiProcessing):
+        dispatcher.backend.preload(processes)  # its fork server starts now, with these processes loaded
     operations = Operations(config, processes, dispatcher)
     max_request = config.server.maxrequestsize
 

@@ -14,10 +14,19 @@ import resource
 import signal
 import socket
 import threading
-from pathlib import Path
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 from pywps.backends.base import Processing, RunnerState, RunnerStatus, RunnerUnavailable, register
+from pywps.zygote import (
+    ForkRefused,
+    ForkServer,
+    ForkServerFailed,
+    ForkServerUnavailable,
+    fingerprint,
+    run_child,
+    start_time,
+)
 
 if TYPE_CHECKING:
     from pywps.config import Config, ProcessingSettings
@@ -29,21 +38,10 @@ log = logging.getLogger(__name__)
 _HOST = socket.gethostname()
 
 
-def _start_time(pid: int) -> str | None:
-    """The kernel's start time of ``pid`` (guards against pid reuse), or None if it is gone."""
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as handle:
-            fields = handle.read().rsplit(b")", 1)[1].split()
-    except OSError:
-        return None
-    if fields[0] == b"Z":
-        return None
-    return fields[19].decode()
-
-
 @register
 class MultiProcessing(Processing):
-    """Fork a child that runs :func:`pywps.worker.run_job` for one job."""
+    """Fork a child that runs :func:`pywps.worker.run_job` for one job: from the fork server
+    (:mod:`pywps.zygote`, ``[processing] forkserver``) for the processes it preloaded, else from here."""
 
     name = "multiprocessing"
     can_pause = True
@@ -52,6 +50,7 @@ class MultiProcessing(Processing):
         super().__init__(settings)
         self._exits: dict[int, int] = {}
         self._ended: dict[int, threading.Event] = {}
+        self._lost_status: dict[int, str] = {}   # why an exit code is unknown (its fork server died)
         self._lock = threading.Lock()
         #: what a forked job sees through get_config_value: the server's configuration for jobs (no
         #: credentials, no server paths), set by the dispatcher
@@ -61,60 +60,127 @@ class MultiProcessing(Processing):
             resource.RLIMIT_CPU: settings.max_cpu_time,
             resource.RLIMIT_NOFILE: settings.max_open_files,
         }
+        self._catalogue: list[dict[str, Any]] | None = None   # what preload() gave the fork server
+        self.forkserver: ForkServer | None = None
+        self._profile = 0
+
+    # -- the fork server -----------------------------------------------------------------------------
+
+    def preload(self, processes: Iterable[Any]) -> None:
+        """Have the fork server (``[processing] forkserver = true``) fork the jobs of these processes; it is
+        started now, so it is ready when the first job comes. Processes defined in ``__main__`` (a script)
+        or that the zygote cannot load as the server built them are forked by the server itself."""
+        if not self.settings.forkserver:
+            return
+        from pywps.registry import process_spec
+
+        catalogue = []
+        for process in processes:
+            spec = process_spec(process)
+            if spec["module"] in ("", "__main__"):
+                log.info("process %s is defined in __main__: its jobs are forked by the server", process.identifier)
+                continue
+            catalogue.append({"spec": spec, "fingerprint": fingerprint(process)})
+        self._catalogue = catalogue
+        self._ensure_forkserver()
+
+    def _ensure_forkserver(self) -> ForkServer | None:
+        """This process's fork server with our profile (a new one after the server process forked)."""
+        server = self.forkserver
+        if self._catalogue is None or (server is not None and server.owner == os.getpid()):
+            return server
+        config = self.job_config.to_dict() if self.job_config is not None else None
+        level = (self.job_config.get("logging", "level") if self.job_config is not None else None) or "INFO"
+        server = ForkServer.shared()
+        try:
+            self._profile = server.register(config, self._limits, level, self._catalogue)
+        except ValueError as exc:
+            log.warning("jobs are forked by the server: %s", exc)
+            self._catalogue = None
+            return None
+        self.forkserver = server
+        return server
+
+    def forkserver_ready(self, timeout: float = 30) -> bool:
+        """Wait until the fork server has loaded our processes (tests, benchmarks)."""
+        server = self._ensure_forkserver()
+        return server is not None and server.ready(self._profile, timeout)
+
+    def bind(self, instance_id: str, on_exit=None) -> None:
+        super().bind(instance_id, on_exit)
+        self._ensure_forkserver()  # after a fork of the server: this process's own zygote
+
+    def close(self) -> None:
+        """Forget our processes in the fork server (it serves the other backends of this process)."""
+        server, self.forkserver = self.forkserver, None
+        if server is not None and server.owner == os.getpid():
+            server.drop(self._profile)
+        self._catalogue = None
+
+    # -- starting --------------------------------------------------------------------------------------
 
     def start(self, job: JobRecord, jobdir: JobDir) -> str:
+        server = self._ensure_forkserver()
+        if server is not None:
+            ended = threading.Event()
+            try:
+                pid, started = server.fork(self._profile, job.process, str(jobdir.path),
+                                           lambda *a: self._child_ended(ended, *a))
+            except ForkServerUnavailable:
+                pass  # none now (starting, restarting) or a process it does not hold: fork it from here
+            except ForkRefused as exc:
+                raise RunnerUnavailable(str(exc)) from None
+            except ForkServerFailed as exc:
+                raise RuntimeError(str(exc)) from None
+            else:
+                with self._lock:
+                    if not ended.is_set():
+                        self._ended[pid] = ended
+                return f"{_HOST}:{pid}:{started}"
+        return self._fork_here(job, jobdir)
+
+    def _fork_here(self, job: JobRecord, jobdir: JobDir) -> str:
         gc.freeze()  # objects the child inherits stay out of its collections: fewer copy-on-write faults
         try:
             pid = os.fork()
         except OSError as exc:  # EAGAIN (process limit), ENOMEM: the host is busy, not the job's fault
             raise RunnerUnavailable(f"cannot fork a job process now: {exc.strerror}") from None
         if pid == 0:  # child
-            code = 1
-            try:
-                os.setsid()
-                _close_inherited_sockets()
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
-                signal.signal(signal.SIGINT, signal.SIG_DFL)
-                for limit, value in self._limits.items():
-                    if value:
-                        resource.setrlimit(limit, (value, value))
-                from pywps import worker
-
-                _redirect_output(jobdir.log_path)
-                if self.job_config is not None:
-                    from pywps.configuration import set_job_config
-
-                    set_job_config(self.job_config)  # what a job may know of the configuration, as in job.json
-                code = worker.run_job(jobdir, config_loaded=self.job_config is not None)
-            except BaseException:
-                log.exception("worker for job %s crashed", job.id)
-            finally:
-                os._exit(code)
-        started = _start_time(pid) or "0"
+            run_child(str(jobdir.path), self._limits, self.job_config)
+        started = start_time(pid, zombie=True) or "0"
         ended = threading.Event()
         with self._lock:
             self._ended[pid] = ended
-        handle = f"{_HOST}:{pid}:{started}"
-        threading.Thread(target=self._wait_child, args=(pid, handle, ended), name=f"pywps-wait-{pid}",
+        threading.Thread(target=self._wait_child, args=(pid, started, ended), name=f"pywps-wait-{pid}",
                          daemon=True).start()
-        return handle
+        return f"{_HOST}:{pid}:{started}"
 
-    def _wait_child(self, pid: int, handle: str, ended: threading.Event) -> None:
+    def _wait_child(self, pid: int, started: str, ended: threading.Event) -> None:
         """Reap our child as soon as it ends (no zombie, no polling delay) and tell the dispatcher."""
         try:
             _, status = os.waitpid(pid, 0)
             code: int | None = os.waitstatus_to_exitcode(status)
         except ChildProcessError:
             code = None
+        self._child_ended(ended, pid, started, code, "")
+
+    def _child_ended(self, ended: threading.Event, pid: int, started: str, code: int | None, why: str) -> None:
+        """A job's process ended (reaped here, or by the fork server): record it and tell the dispatcher."""
         with self._lock:
             if code is not None:
                 self._exits[pid] = code
+                self._lost_status.pop(pid, None)
+            elif why:
+                self._lost_status[pid] = why
             self._ended.pop(pid, None)
-            if len(self._exits) > 10000:
-                self._exits.pop(next(iter(self._exits)))
-        ended.set()
+            for table in (self._exits, self._lost_status):
+                if len(table) > 10000:
+                    table.pop(next(iter(table)))
+            ended.set()
         if self.on_exit is not None:
-            self.on_exit(handle)
+            self.on_exit(f"{_HOST}:{pid}:{started}")
+
+    # -- following -------------------------------------------------------------------------------------
 
     @staticmethod
     def _parse(handle: str) -> tuple[str, int, str]:
@@ -122,7 +188,7 @@ class MultiProcessing(Processing):
         return host, int(pid), started
 
     def _reap(self, pid: int) -> int | None:
-        """Our child's exit code once its waiter thread has collected it; None while it runs or if not ours."""
+        """Our child's exit code once it has been collected; None while it runs or if not ours."""
         with self._lock:
             return self._exits.get(pid)
 
@@ -133,13 +199,16 @@ class MultiProcessing(Processing):
         code = self._reap(pid)
         if code is not None:
             return RunnerStatus(RunnerState.EXITED, code, _describe_exit(code))
-        if _start_time(pid) != started:
-            return RunnerStatus(RunnerState.EXITED, None, "the job's process has ended")
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as handle_file:
-                state = handle_file.read().rsplit(b")", 1)[1].split()[0]
-        except OSError:
-            return RunnerStatus(RunnerState.EXITED, None, "the job's process has ended")
+        state = _state(pid, started)
+        if state is None or state == b"Z":
+            with self._lock:
+                ended = self._ended.get(pid)
+            # our child, ended but not yet collected: its exit status is on its way
+            if ended is not None and ended.wait(0.5) and (code := self._reap(pid)) is not None:
+                return RunnerStatus(RunnerState.EXITED, code, _describe_exit(code))
+            with self._lock:
+                why = self._lost_status.get(pid, "")
+            return RunnerStatus(RunnerState.EXITED, None, f"the job's process has ended{'; ' + why if why else ''}")
         return RunnerStatus(RunnerState.PAUSED if state == b"T" else RunnerState.RUNNING)
 
     def wait(self, handle: str, timeout: float | None = None) -> RunnerStatus:
@@ -153,7 +222,7 @@ class MultiProcessing(Processing):
 
     def _signal(self, handle: str, signum: int) -> None:
         host, pid, started = self._parse(handle)
-        if host != _HOST or _start_time(pid) != started:
+        if host != _HOST or start_time(pid) != started:
             return
         try:
             os.killpg(pid, signum)
@@ -172,6 +241,16 @@ class MultiProcessing(Processing):
         self._signal(handle, signal.SIGCONT)
 
 
+def _state(pid: int, started: str) -> bytes | None:
+    """The state letter of ``pid`` (R, S, T, Z ...) if it is the process started at ``started``."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return fields[0] if fields[19].decode() == started else None
+
+
 def _describe_exit(code: int) -> str:
     if code >= 0:
         return "" if code in (0, 1) else f"the job's process exited with code {code}"
@@ -179,28 +258,3 @@ def _describe_exit(code: int) -> str:
     hints = {"SIGKILL": " (killed: out of memory, or cancelled)", "SIGXCPU": " (CPU time limit reached)",
              "SIGSEGV": " (the process crashed)"}
     return f"killed by signal {name}{hints.get(name, '')}"
-
-
-def _close_inherited_sockets() -> None:
-    """Drop the server's listening and database sockets: a job must not hold the server's port."""
-    import stat
-
-    for name in os.listdir("/proc/self/fd"):
-        fd = int(name)
-        if fd > 2:
-            try:
-                if stat.S_ISSOCK(os.fstat(fd).st_mode):
-                    os.close(fd)
-            except OSError:
-                pass
-
-
-def _redirect_output(path: Path) -> None:
-    """Send the child's stdout/stderr to its worker log, away from the server's."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    os.dup2(fd, 1)
-    os.dup2(fd, 2)
-    os.close(fd)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.close(devnull)

@@ -45,6 +45,7 @@ class Engine:
     limit_message: str                    # a fragment of the runner's message for that job ("" = any)
     cancel_within: float = 3.0            # seconds after cancel() returns until the runner is gone
     needs: Callable[[], str] = field(default=lambda: "")
+    prepare: Callable[[Processing], None] = field(default=lambda backend: None)  # after bind() and check()
 
 
 def _docker_missing() -> str:
@@ -69,10 +70,22 @@ def _slurm_missing() -> str:
     return ""
 
 
+def _preload_in_forkserver(backend: Processing) -> None:
+    """The processes of the suite in the fork server, as create_app does with the served ones."""
+    from pywps.processes import hostile
+
+    backend.preload(hostile.testing_processes())
+    assert backend.forkserver_ready(60), "the fork server did not load the processes"
+
+
 ENGINES = {
     "multiprocessing": Engine(
-        "multiprocessing", {"mode": "multiprocessing"},
+        "multiprocessing", {"mode": "multiprocessing", "forkserver": "false"},
         limit={"max_memory": "256m"}, limit_job=("hostile_memory", {"megabytes": "448"}), limit_message=""),
+    "forkserver": Engine(
+        "forkserver", {"mode": "multiprocessing", "forkserver": "true"},
+        limit={"max_memory": "256m"}, limit_job=("hostile_memory", {"megabytes": "448"}), limit_message="",
+        prepare=_preload_in_forkserver),
     "docker": Engine(
         "docker", {"mode": "docker", "docker_image": os.environ.get("PYWPS_TEST_DOCKER_IMAGE",
                                                                     "pywps-worker:latest")},
@@ -89,7 +102,7 @@ ENGINES = {
         limit={"scheduler_time_limit": "0:05"}, limit_job=("hostile_ticker", {"seconds": "120"}),
         limit_message="time limit", cancel_within=10.0),
 }
-PARAMS = [ONLY] if ONLY else ["multiprocessing", "docker", "slurm"]
+PARAMS = [ONLY] if ONLY else ["multiprocessing", "forkserver", "docker", "slurm"]
 
 
 @pytest.fixture(params=PARAMS)
@@ -116,6 +129,7 @@ def make(engine: Engine, tmp_path: Path) -> Iterator[Callable[..., Processing]]:
         backend = backend_class(config.processing.mode)(config.processing)
         backend.bind(f"contract-{uuid.uuid4().hex[:8]}")
         backend.check()
+        engine.prepare(backend)
         started: list[str] = []
         made.append((backend, started))
         return backend
