@@ -13,6 +13,7 @@ class NoApplicableCode(Exception):
     """Base OWS exception; the class name is the OWS ``exceptionCode``."""
 
     code = 500
+    version = "1.0.0"  # the WPS version of the request that failed: 2.0.0 renders an OWS 2.0 report
 
     def __init__(self, description: str = "", locator: str = "", code: int | None = None) -> None:
         super().__init__(description)
@@ -26,17 +27,23 @@ class NoApplicableCode(Exception):
         """The OWS exceptionCode."""
         return type(self).__name__
 
-    def to_xml(self, version: str = "1.0.0", lang: str = "en-US") -> bytes:
-        """Render an ``ows:ExceptionReport`` document."""
+    def to_xml(self, version: str | None = None, lang: str = "en-US") -> bytes:
+        """Render an ``ows:ExceptionReport`` document: OWS 1.1 for WPS 1.0.0, OWS 2.0 for WPS 2.0.0.
+
+        ``version`` is the WPS version of the request (default: ``self.version``)."""
+        version = version or self.version
+        ows = "2.0" if version.startswith("2.") else "1.1"
+        schema = "2.0" if ows == "2.0" else "1.1.0"
+        report_version = "2.0.0" if ows == "2.0" else version
         locator = f" locator={quoteattr(self.locator)}" if self.locator else ""
         text = f"<ows:ExceptionText>{escape(self.description)}</ows:ExceptionText>" if self.description else ""
         return (
             '<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<ows:ExceptionReport xmlns:ows="http://www.opengis.net/ows/1.1" '
+            f'<ows:ExceptionReport xmlns:ows="http://www.opengis.net/ows/{ows}" '
             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-            'xsi:schemaLocation="http://www.opengis.net/ows/1.1 '
-            'http://schemas.opengis.net/ows/1.1.0/owsExceptionReport.xsd" '
-            f'version={quoteattr(version)} xml:lang={quoteattr(lang)}>'
+            f'xsi:schemaLocation="http://www.opengis.net/ows/{ows} '
+            f'http://schemas.opengis.net/ows/{schema}/owsExceptionReport.xsd" '
+            f'version={quoteattr(report_version)} xml:lang={quoteattr(lang)}>'
             f'<ows:Exception exceptionCode="{self.name}"{locator}>{text}</ows:Exception>'
             "</ows:ExceptionReport>"
         ).encode()
@@ -83,6 +90,34 @@ class StorageNotSupported(NoApplicableCode):
 
 class NotEnoughStorage(NoApplicableCode):
     code = 400
+
+
+# WPS 2.0.0 (OGC 14-065) exception codes. A job or process that does not exist answers 404, as ZOO-Project's
+# WPS 2.0 does; asking for a mode a process does not offer is a bad request.
+
+
+class NoSuchProcess(NoApplicableCode):
+    """An identifier names no process offered here (DescribeProcess, Execute 2.0.0)."""
+
+    code = 404
+
+
+class NoSuchMode(NoApplicableCode):
+    """The process does not offer the requested execution mode (Execute 2.0.0)."""
+
+    code = 400
+
+
+class NoSuchJob(NoApplicableCode):
+    """The JobID names no job known here (GetStatus, GetResult, Dismiss); also a dismissed job's results."""
+
+    code = 404
+
+
+class ResultNotReady(NoApplicableCode):
+    """GetResult before the job has ended."""
+
+    code = 404
 
 
 class ConfigurationError(Exception):

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import logging
 import os
 import re
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pywps.config import Config
@@ -16,15 +19,30 @@ from pywps.exceptions import (
     InvalidParameterValue,
     InvalidUpdateSequence,
     NoApplicableCode,
+    NoSuchJob,
+    NoSuchMode,
+    NoSuchProcess,
+    ResultNotReady,
     VersionNegotiationFailed,
+    exception_from_dict,
 )
 from pywps.jobs.handback import media_type
+from pywps.jobs.model import JobStatus
 from pywps.ows import xml_bytes
-from pywps.requestmodel import DescribeProcessRequest, ExecuteRequest, GetCapabilitiesRequest
+from pywps.requestmodel import (
+    SUPPORTED_VERSIONS,
+    DescribeProcessRequest,
+    DismissRequest,
+    Execute2Request,
+    ExecuteRequest,
+    GetCapabilitiesRequest,
+    GetResultRequest,
+    GetStatusRequest,
+    OutputResult,
+)
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_VERSIONS = ("1.0.0",)
 XML = "text/xml; charset=utf-8"
 
 
@@ -79,6 +97,8 @@ class Operations:
             raise InvalidUpdateSequence(
                 f"updateSequence {request.update_sequence!r} is newer than the server's "
                 f"{self.update_sequence!r}", locator="updateSequence")
+        if request.version == "2.0.0":
+            return self._capabilities2(request)
         language = self._language(request.language)
         sections = _sections(request.sections)
 
@@ -104,7 +124,11 @@ class Operations:
             identifiers = request.identifiers
             for identifier in identifiers:
                 if identifier not in self.processes:
+                    if request.version == "2.0.0":
+                        raise NoSuchProcess(f"Unknown process {identifier!r}", locator=identifier)
                     raise InvalidParameterValue(f"Unknown process {identifier!r}", locator="identifier")
+        if request.version == "2.0.0":
+            return self._describe2(identifiers, language)
 
         def build():
             from pywps.encode.describe import describe_process
@@ -164,11 +188,15 @@ class Operations:
                                        locator=value.identifier)
 
     def _raw(self, outcome) -> Reply:
-        if not outcome.outputs:
+        return self._raw_output(outcome.job.id, outcome.outputs)
+
+    def _raw_output(self, job_id: str, outputs: list[OutputResult]) -> Reply:
+        """The content of a job's one (first) output, as a raw HTTP body."""
+        if not outputs:
             raise NoApplicableCode("the process produced no output")
-        output = outcome.outputs[0]
+        output = outputs[0]
         if output.file:
-            opened = self.dispatcher.output_file(outcome.job.id, output.file)
+            opened = self.dispatcher.output_file(job_id, output.file)
             if opened is None:
                 raise NoApplicableCode(f"the output file of {output.identifier!r} is not available")
             fd, info = opened
@@ -176,7 +204,7 @@ class Operations:
                 data = handle.read(info.st_size)
         else:
             data = output.raw_bytes()
-        mime = self.dispatcher.output_mime_type(outcome.job.id, output.file) if output.file else None
+        mime = self.dispatcher.output_mime_type(job_id, output.file) if output.file else None
         mime = mime or media_type(output.mime_type) or ("text/plain; charset=utf-8" if output.kind == "literal" else
                                     "application/octet-stream")
         headers = {}
@@ -221,6 +249,149 @@ class Operations:
         if job is None or not job.response:
             return None
         return Reply(job.response, headers={"Cache-Control": "no-cache"})
+
+    # -- WPS 2.0.0: the same processes, admission, job store and results, answered in 2.0 documents ----
+
+    def job_control(self, process: Any) -> list[str]:
+        """The ``jobControlOptions`` of a process: how this server can run it."""
+        options = ["sync-execute"] if self.dispatcher.backend.accepts_sync else []
+        if getattr(process, "store_supported", False):
+            options.append("async-execute")
+        return [*options, "dismiss"]
+
+    def _capabilities2(self, request: GetCapabilitiesRequest) -> Reply:
+        from pywps.encode import wps2
+
+        if request.language:
+            language = self._language(request.language)
+        else:  # AcceptLanguages: the first one spoken here, else the default
+            spoken = {code.lower(): code for code in self.config.languages}
+            language = next((spoken[c.lower()] for c in request.accept_languages if c.lower() in spoken),
+                            self.config.languages[0])
+        sections = _sections(request.sections)
+
+        def build():
+            return wps2.capabilities(
+                processes=list(self.processes.values()), service=self.config.metadata, url=self.config.url,
+                languages=self.config.languages, language=language,
+                update_sequence=self.update_sequence or None, sections=sections, job_control=self.job_control,
+                versions=SUPPORTED_VERSIONS)
+
+        return Reply(self._cached(("caps2", language, sections), build))
+
+    def _describe2(self, identifiers: tuple[str, ...], language: str) -> Reply:
+        from pywps.encode import wps2
+
+        def build():
+            return wps2.process_offerings([self.processes[i] for i in identifiers], language, self.job_control)
+
+        return Reply(self._cached(("describe2", language, identifiers), build))
+
+    def execute2(self, request: Execute2Request) -> Reply:
+        """Execute 2.0.0: ``mode`` sync (a ``wps:Result`` or the raw output), async (a ``wps:StatusInfo``;
+        GetStatus, GetResult and Dismiss follow the job) or auto (async when the process offers it)."""
+        from pywps.encode import wps2
+        from pywps.execute import validate_execute_request
+
+        execute = request.execute
+        self._language(execute.language)
+        process = self.processes.get(execute.identifier)
+        if process is None:
+            raise NoSuchProcess(f"Unknown process {execute.identifier!r}", locator=execute.identifier)
+        options = self.job_control(process)
+        mode = request.mode
+        if mode == "auto":
+            mode = "async" if "async-execute" in options else "sync"
+        if f"{mode}-execute" not in options:
+            why = ("this server runs jobs asynchronously only" if mode == "sync"
+                   else "the process does not support asynchronous execution")
+            raise NoSuchMode(f"mode {mode!r} is not offered for process {process.identifier!r}: {why}; "
+                             f"it offers {' '.join(options)}", locator="mode")
+        if request.response == "raw" and len(execute.outputs or process.outputs) != 1:
+            raise InvalidParameterValue("response=raw returns one output: ask for exactly one wps:Output, or "
+                                        "use response=document", locator="response")
+        asynchronous = mode == "async"
+        execute = dataclasses.replace(execute, store_execute_response=asynchronous,
+                                      status=asynchronous and bool(getattr(process, "status_supported", False)))
+        self._check_input_sizes(execute)  # before validating: an oversized value is a 413 and is not parsed
+        validate_execute_request(process, execute)
+        if asynchronous:
+            job = self.dispatcher.submit(process, execute, protocol="wps2")
+            return Reply(xml_bytes(wps2.status_info(job)), headers={"Cache-Control": "no-cache"})
+        outcome = self.dispatcher.execute_sync(process, execute, protocol="wps2")
+        if outcome.exception is not None:
+            raise outcome.exception  # refused inputs (4xx) or the process's failure, as an ExceptionReport
+        if request.response == "raw":
+            return self._raw(outcome)
+        return Reply(xml_bytes(wps2.result_document(outcome.job.id, outcome.outputs, self._expiration())))
+
+    def _job(self, job_id: str):
+        """The job ``job_id`` names, or NoSuchJob."""
+        from pywps.jobs.jobdir import valid_job_id
+
+        job = self.dispatcher.store.get(job_id) if valid_job_id(job_id) else None
+        if job is None:
+            raise NoSuchJob(f"no job {job_id!r} on this server", locator=job_id)
+        return job
+
+    def _expiration(self, job=None) -> datetime | None:
+        """When a job's record and results are removed (``[jobs] retention`` after it ended), if they are."""
+        jobs = self.config.jobs
+        if not (jobs.retention and jobs.cleanup_interval):
+            return None
+        ended = (job.finished or job.updated) if job is not None else None
+        return (ended or datetime.now(UTC)) + timedelta(seconds=jobs.retention)
+
+    def get_status(self, request: GetStatusRequest) -> Reply:
+        """GetStatus 2.0.0 of any job in the store, whatever front-end it came in by."""
+        from pywps.encode import wps2
+
+        job = self._job(request.job_id)
+        expiration = self._expiration(job) if job.is_final else None
+        return Reply(xml_bytes(wps2.status_info(job, expiration)), headers={"Cache-Control": "no-cache"})
+
+    def get_result(self, request: GetResultRequest) -> Reply:
+        """GetResult 2.0.0: the outputs of a succeeded job (raw when its Execute asked for raw), the
+        exception of a failed one; ResultNotReady before the end, NoSuchJob once dismissed."""
+        from pywps.encode import wps2
+
+        job = self._job(request.job_id)
+        if job.status is JobStatus.DISMISSED:
+            raise NoSuchJob(f"job {job.id} was dismissed; its results are gone", locator=job.id)
+        if not job.is_final:
+            raise ResultNotReady(f"job {job.id} is {wps2.STATUS[job.status].lower()}; ask again when GetStatus "
+                                 "says Succeeded or Failed", locator=job.id)
+        if job.status is JobStatus.FAILED:
+            raise _job_exception(job)
+        outputs = [OutputResult.from_dict(o) for o in json.loads(job.outputs or "[]")]
+        if json.loads(job.request or "{}").get("raw_output"):
+            return self._raw_output(job.id, outputs)
+        return Reply(xml_bytes(wps2.result_document(job.id, outputs, self._expiration(job))))
+
+    def dismiss(self, request: DismissRequest) -> Reply:
+        """Dismiss 2.0.0: ``dismissed`` is committed and the runner stopped (process group killed, container
+        removed, batch job cancelled); a job that has already ended is answered as it is."""
+        from pywps.encode import wps2
+
+        job = self._job(request.job_id)
+        if not job.is_final:
+            job = self.dispatcher.dismiss(job.id)
+        return Reply(xml_bytes(wps2.status_info(job)), headers={"Cache-Control": "no-cache"})
+
+
+def _job_exception(job) -> NoApplicableCode:
+    """The exception a failed job ended with, read back from its (server-written) status document."""
+    from pywps.ows import OWS_NS, parse_xml
+
+    try:
+        element = parse_xml(job.response or b"").find(f".//{{{OWS_NS}}}Exception")
+    except NoApplicableCode:
+        element = None
+    if element is None:
+        return NoApplicableCode(job.message or "Process failed")
+    text = element.findtext(f"{{{OWS_NS}}}ExceptionText") or job.message or "Process failed"
+    return exception_from_dict({"code": element.get("exceptionCode"), "locator": element.get("locator"),
+                                "text": text})
 
 
 def _request_error(exc: NoApplicableCode | None) -> bool:

@@ -15,30 +15,37 @@ from pywps.exceptions import (
     FileSizeExceeded,
     InvalidParameterValue,
     MissingParameterValue,
+    NoApplicableCode,
     OperationNotSupported,
     OptionNotSupported,
     VersionNegotiationFailed,
 )
 from pywps.inout.basic import parse_coordinate
-from pywps.ows import OWS_NS, WPS2_NS, WPS_NS, XLINK_NS, parse_xml
+from pywps.ows import OWS_NS, WPS2_NS, WPS_NS, XLINK_NS, XML_NS, parse_xml
 from pywps.requestmodel import (
+    SUPPORTED_VERSIONS,
     DescribeProcessRequest,
+    DismissRequest,
+    Execute2Request,
     ExecuteRequest,
     GetCapabilitiesRequest,
+    GetResultRequest,
+    GetStatusRequest,
     InputValue,
     OutputRequest,
 )
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_VERSIONS: tuple[str, ...] = ("1.0.0", "2.0.0")
 _SUPPORTED = ", ".join(SUPPORTED_VERSIONS)
 OPERATIONS = {
     "getcapabilities": "GetCapabilities", "describeprocess": "DescribeProcess", "execute": "Execute",
 }
 WPS2_ONLY = {"getstatus": "GetStatus", "getresult": "GetResult", "dismiss": "Dismiss"}
+JOB_REQUESTS = {"GetStatus": GetStatusRequest, "GetResult": GetResultRequest, "Dismiss": DismissRequest}
 
-AnyRequest = Union[GetCapabilitiesRequest, DescribeProcessRequest, ExecuteRequest]
+AnyRequest = Union[GetCapabilitiesRequest, DescribeProcessRequest, ExecuteRequest, Execute2Request,
+                   GetStatusRequest, GetResultRequest, DismissRequest]
 
 OWS2_NS = "http://www.opengis.net/ows/2.0"
 
@@ -108,7 +115,21 @@ def parse_request(
         except UnicodeDecodeError:
             raise InvalidParameterValue("The form-encoded body is not UTF-8", locator="request") from None
         return parse_kvp({**form, **dict(args.items())})
-    return check_xml_chars(parse_xml_request(body))
+    try:
+        return check_xml_chars(parse_xml_request(body))
+    except NoApplicableCode as exc:
+        if _wps2_document(body):
+            exc.version = "2.0.0"  # a WPS 2.0 request is answered with an OWS 2.0 ExceptionReport
+        raise
+
+
+def _wps2_document(body: bytes) -> bool:
+    """Whether a (refused) XML request body is a WPS 2.0 document."""
+    try:
+        root = parse_xml(body.lstrip())
+    except NoApplicableCode:
+        return False
+    return isinstance(root.tag, str) and root.tag.startswith(f"{{{WPS2_NS}}}")
 
 
 # ---------------------------------------------------------------------------------------------- XML 1.0 text
@@ -159,6 +180,7 @@ def _check_kvp_chars(args: Mapping[str, str]) -> None:
 _LOCATORS = {
     "identifier": "identifier", "identifiers": "identifier", "language": "language",
     "accept_versions": "AcceptVersions", "update_sequence": "updateSequence", "sections": "sections",
+    "job_id": "JobID", "mode": "mode", "response": "response",
 }
 
 
@@ -178,6 +200,8 @@ def check_xml_chars(request: AnyRequest) -> AnyRequest:
     """Return ``request`` if every text it carries can be written in XML 1.0, else raise InvalidParameterValue."""
     for name, text in _strings(request):
         _refuse_non_xml(text, f"Parameter {name!r}", _LOCATORS.get(name, name))
+    if isinstance(request, Execute2Request):
+        check_xml_chars(request.execute)
     if isinstance(request, ExecuteRequest):
         items = [("DataInputs", i) for i in request.inputs] + [("ResponseForm", o) for o in request.outputs]
         for parent, item in items:
@@ -206,13 +230,37 @@ def parse_kvp(args: Mapping[str, str]) -> AnyRequest:
     operation = _operation(kvp.get("request"))
     if operation == "GetCapabilities":
         return _kvp_capabilities(kvp)
+    if operation in JOB_REQUESTS and (kvp.get("version") or "").strip() == "1.0.0":
+        raise OperationNotSupported(f"Operation {operation!r} is not supported by WPS 1.0.0; use version=2.0.0",
+                                    locator="request")
     version = _version(kvp.get("version"))
+    if version == "2.0.0":
+        try:
+            return _kvp2(kvp, operation)
+        except NoApplicableCode as exc:
+            exc.version = "2.0.0"  # answered with an OWS 2.0 ExceptionReport
+            raise
     language = kvp.get("language") or None
     if operation == "DescribeProcess":
         return DescribeProcessRequest(
             identifiers=_identifiers(kvp.get("identifier")), version=version, language=language
         )
     return _kvp_execute(kvp, version, language)
+
+
+def _kvp2(kvp: dict[str, str], operation: str) -> AnyRequest:
+    """WPS 2.0.0 KVP: DescribeProcess, GetStatus, GetResult and Dismiss (Execute 2.0.0 is XML POST only)."""
+    if operation == "DescribeProcess":
+        language = kvp.get("lang") or kvp.get("language") or None
+        return DescribeProcessRequest(identifiers=_identifiers(kvp.get("identifier")), version="2.0.0",
+                                      language=language)
+    if operation == "Execute":
+        raise OperationNotSupported("Execute 2.0.0 has no KVP encoding: POST a wps:Execute document "
+                                    "(or use version=1.0.0 with DataInputs)", locator="request")
+    job_id = (kvp.get("jobid") or "").strip()
+    if not job_id:
+        raise MissingParameterValue("Parameter 'jobId' is missing", locator="JobID")
+    return JOB_REQUESTS[operation](job_id=job_id)
 
 
 def _operation(value: str | None) -> str:
@@ -222,7 +270,7 @@ def _operation(value: str | None) -> str:
     if key in OPERATIONS:
         return OPERATIONS[key]
     if key in WPS2_ONLY:
-        raise OperationNotSupported(f"Operation {WPS2_ONLY[key]!r} is not supported", locator="request")
+        return WPS2_ONLY[key]
     raise OperationNotSupported(f"Unknown request {value!r}", locator="request")
 
 
@@ -265,6 +313,7 @@ def _kvp_capabilities(kvp: dict[str, str]) -> GetCapabilitiesRequest:
         language=kvp.get("language") or None,
         sections=_split_list(kvp.get("sections")),
         version=_negotiate(accept, kvp.get("version")),
+        accept_languages=_split_list(kvp.get("acceptlanguages")),
     )
 
 
@@ -432,12 +481,12 @@ def parse_xml_request(body: bytes) -> AnyRequest:
         raise InvalidParameterValue(f"Root element {local!r} is not a WPS operation; did you mean {expected!r}? "
                                     "XML element names are case-sensitive", locator="request")
     if key not in OPERATIONS:
-        raise OperationNotSupported(f"Operation {local!r} is not supported", locator=local or "request")
+        _only_in_wps2(ns, key, local)
     service = root.get("service")
     if service is not None and service.strip().upper() != "WPS":
         raise InvalidParameterValue(f"Unknown service {service!r}; this is a WPS", locator="service")
     if ns == WPS2_NS:
-        return _xml2(root, OPERATIONS[key])
+        return _xml2(root, {**OPERATIONS, **WPS2_ONLY}[key])
     if key == "getcapabilities":
         accept = tuple((v.text or "").strip() for v in root.iterfind(f"{_W}AcceptVersions/{_O}Version"))
         return GetCapabilitiesRequest(
@@ -457,6 +506,16 @@ def parse_xml_request(body: bytes) -> AnyRequest:
             raise MissingParameterValue("ows:Identifier is missing", locator="identifier")
         return DescribeProcessRequest(identifiers=identifiers, version=version, language=language)
     return _xml_execute(root, language)
+
+
+def _only_in_wps2(ns: str, key: str, local: str) -> None:
+    """Refuse an operation outside the WPS 1.0.0 three unless it is a WPS 2.0 job operation in its namespace."""
+    if ns == WPS2_NS and key in WPS2_ONLY:
+        return
+    if key in WPS2_ONLY:
+        raise OperationNotSupported(f"Operation {local!r} is WPS 2.0.0 only: use the namespace {WPS2_NS}",
+                                    locator=local)
+    raise OperationNotSupported(f"Operation {local!r} is not supported", locator=local or "request")
 
 
 def _text(element: etree._Element | None) -> str:
@@ -621,15 +680,22 @@ def _xml2(root: etree._Element, operation: str) -> AnyRequest:
     if operation == "GetCapabilities":
         accept = tuple((v.text or "").strip() for v in root.iterfind(f"{_O2}AcceptVersions/{_O2}Version"))
         sections = tuple((v.text or "").strip() for v in root.iterfind(f"{_O2}Sections/{_O2}Section"))
+        languages = [(v.text or "").strip() for v in root.iterfind(f"{_O2}AcceptLanguages/{_O2}Language")]
         return GetCapabilitiesRequest(
             accept_versions=accept, update_sequence=root.get("updateSequence"),
             language=root.get("language") or None, sections=sections, version=_negotiate(accept, "2.0.0"),
+            accept_languages=tuple(v for v in languages if v),
         )
     version = _version(root.get("version"))
     if version != "2.0.0":
         raise InvalidParameterValue(f"Version {version!r} does not match the WPS 2.0 namespace",
                                     locator="version")
-    language = root.get("lang") or root.get("language") or None
+    language = root.get(f"{{{XML_NS}}}lang") or root.get("lang") or root.get("language") or None
+    if operation in JOB_REQUESTS:
+        job_id = _text(root.find(f"{_W2}JobID"))
+        if not job_id:
+            raise MissingParameterValue(f"wps:JobID is missing from wps:{operation}", locator="JobID")
+        return JOB_REQUESTS[operation](job_id=job_id)
     if operation == "DescribeProcess":
         identifiers = tuple((e.text or "").strip() for e in root.iterfind(f"{_O2}Identifier"))
         if not identifiers or not all(identifiers):
@@ -656,11 +722,9 @@ def _xml2(root: etree._Element, operation: str) -> AnyRequest:
     )
     if any(not o.identifier for o in outputs):
         raise MissingParameterValue("wps:Output needs an id", locator="Output")
-    asynchronous = mode == "async"
-    return ExecuteRequest(
-        identifier=identifier, inputs=tuple(inputs), outputs=outputs, raw_output=response == "raw",
-        store_execute_response=asynchronous, status=asynchronous, version="2.0.0", language=language,
-    )
+    execute = ExecuteRequest(identifier=identifier, inputs=tuple(inputs), outputs=outputs,
+                             raw_output=response == "raw", version="2.0.0", language=language)
+    return Execute2Request(execute, mode=mode, response=response)  # type: ignore[arg-type]
 
 
 def _xml2_input(el: etree._Element) -> list[InputValue]:

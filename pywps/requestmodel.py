@@ -12,6 +12,9 @@ from typing import Any, Literal, Union
 
 InputKind = Literal["literal", "complex", "bbox", "reference"]
 
+# The WPS versions this server speaks, for every front-end and check (negotiation, parsing, operations)
+SUPPORTED_VERSIONS: tuple[str, ...] = ("1.0.0", "2.0.0")
+
 
 @dataclass(frozen=True)
 class GetCapabilitiesRequest:
@@ -20,6 +23,7 @@ class GetCapabilitiesRequest:
     language: str | None = None
     sections: tuple[str, ...] = ()
     version: str = "1.0.0"
+    accept_languages: tuple[str, ...] = ()  # OWS 2.0 AcceptLanguages: the first the server speaks, else its default
 
 
 @dataclass(frozen=True)
@@ -110,7 +114,50 @@ class ExecuteRequest:
         return cls(inputs=inputs, outputs=outputs, **rest)
 
 
-WPSRequestModel = Union[GetCapabilitiesRequest, DescribeProcessRequest, ExecuteRequest]
+@dataclass(frozen=True)
+class Execute2Request:
+    """A WPS 2.0.0 Execute: the job's request plus how the client wants it run and answered.
+
+    ``mode`` is sync, async or auto (the server chooses); ``response`` is document (a ``wps:Result``) or raw
+    (the one output's content). ``execute`` is what a job is made of: the operation sets its
+    ``store_execute_response``/``status`` once the mode is decided, so the worker never sees these fields.
+    """
+
+    execute: ExecuteRequest
+    mode: Literal["sync", "async", "auto"] = "sync"
+    response: Literal["document", "raw"] = "document"
+
+    @property
+    def version(self) -> str:
+        return "2.0.0"
+
+
+@dataclass(frozen=True)
+class GetStatusRequest:
+    """WPS 2.0.0 GetStatus: the status of one job."""
+
+    job_id: str
+    version: str = "2.0.0"
+
+
+@dataclass(frozen=True)
+class GetResultRequest:
+    """WPS 2.0.0 GetResult: the outputs of one finished job."""
+
+    job_id: str
+    version: str = "2.0.0"
+
+
+@dataclass(frozen=True)
+class DismissRequest:
+    """WPS 2.0.0 Dismiss: stop one job (and free what it holds)."""
+
+    job_id: str
+    version: str = "2.0.0"
+
+
+WPSRequestModel = Union[GetCapabilitiesRequest, DescribeProcessRequest, ExecuteRequest, Execute2Request,
+                        GetStatusRequest, GetResultRequest, DismissRequest]
 
 
 @dataclass

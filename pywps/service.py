@@ -21,7 +21,15 @@ from pywps.encode.json1 import wants_json
 from pywps.exceptions import FileSizeExceeded, NoApplicableCode, OperationNotSupported
 from pywps.jobs.jobdir import valid_job_id
 from pywps.operations import Operations, Reply
-from pywps.requestmodel import DescribeProcessRequest, ExecuteRequest, GetCapabilitiesRequest
+from pywps.requestmodel import (
+    DescribeProcessRequest,
+    DismissRequest,
+    Execute2Request,
+    ExecuteRequest,
+    GetCapabilitiesRequest,
+    GetResultRequest,
+    GetStatusRequest,
+)
 
 log = logging.getLogger(__name__)
 
@@ -97,15 +105,25 @@ def create_app(config: Config | None = None, processes: Iterable[Any] = (), disp
             return _unexpected(exc)
         return Response(reply.body, status=reply.status, content_type=reply.content_type, headers=reply.headers)
 
+    handlers = {
+        GetCapabilitiesRequest: operations.get_capabilities, DescribeProcessRequest: operations.describe_process,
+        ExecuteRequest: operations.execute, Execute2Request: operations.execute2,  # WPS 1.0.0 and 2.0.0
+        GetStatusRequest: operations.get_status, GetResultRequest: operations.get_result,
+        DismissRequest: operations.dismiss,  # WPS 2.0.0
+    }
+
     def dispatch(parsed) -> Reply:
-        g.pywps_operation = type(parsed).__name__  # the label of this request in /metrics
-        if isinstance(parsed, GetCapabilitiesRequest):
-            return operations.get_capabilities(parsed)
-        if isinstance(parsed, DescribeProcessRequest):
-            return operations.describe_process(parsed)
-        if isinstance(parsed, ExecuteRequest):
-            return operations.execute(parsed)
-        raise NoApplicableCode(f"unsupported request {type(parsed).__name__}")
+        name = type(parsed).__name__
+        g.pywps_operation = "ExecuteRequest" if name == "Execute2Request" else name  # its label in /metrics
+        handler = handlers.get(type(parsed))
+        if handler is None:
+            raise NoApplicableCode(f"unsupported request {name}")
+        try:
+            return handler(parsed)
+        except NoApplicableCode as exc:
+            if parsed.version == "2.0.0":
+                exc.version = "2.0.0"  # a WPS 2.0.0 request is answered with an OWS 2.0 ExceptionReport
+            raise
 
     app.register_error_handler(Exception, _unexpected_anywhere)
     app.register_error_handler(405, lambda _: _exception_reply(OperationNotSupported(

@@ -73,7 +73,10 @@ def test_kvp_service_errors():
 def test_kvp_request_errors():
     raises(MissingParameterValue, "request", "GET", {"service": "WPS"}, None)
     raises(OperationNotSupported, "request", "GET", {"service": "WPS", "request": "GetMap"}, None)
-    raises(OperationNotSupported, "request", "GET", {"service": "WPS", "request": "GetStatus"}, None)
+    # GetStatus, GetResult and Dismiss are WPS 2.0.0: without a version they miss one; in WPS 1.0.0 there are none
+    raises(MissingParameterValue, "version", "GET", {"service": "WPS", "request": "GetStatus"}, None)
+    raises(OperationNotSupported, "request", "GET", {"service": "WPS", "request": "GetStatus", "version": "1.0.0"},
+           None)
 
 
 def test_kvp_version_errors():
@@ -379,8 +382,10 @@ def test_wps2_xml_requests():
         "</wps:Execute>"
     ).encode()
     validate(body, "wps2")
-    req = parse_request("POST", {}, body)
-    assert req.version == "2.0.0" and req.is_async and not req.raw_output
+    wrapped = parse_request("POST", {}, body)
+    assert (wrapped.version, wrapped.mode, wrapped.response) == ("2.0.0", "async", "document")
+    req = wrapped.execute  # what a job is made of: the operation sets store/status once the mode is decided
+    assert req.version == "2.0.0" and not req.is_async and not req.raw_output
     lit, plain, xml, bb, ref = req.inputs
     assert (lit.kind, lit.data, lit.uom) == ("literal", "5", "m")
     assert (plain.kind, plain.data) == ("literal", "7")
@@ -392,7 +397,7 @@ def test_wps2_xml_requests():
                           b'<wps:Input id="n"><wps:Input id="m"><wps:Data>1</wps:Data></wps:Input>'
                           b"</wps:Input>")
     raises(OptionNotSupported, "n", "POST", {}, nested)
-    raises(OperationNotSupported, "GetStatus", "POST", {},
+    raises(MissingParameterValue, "JobID", "POST", {},
            f'<wps:GetStatus {W2} service="WPS" version="2.0.0"/>'.encode())
 
 

@@ -345,7 +345,8 @@ class TestLiveServer:
 
     @pytest.mark.parametrize("query, expected", [
         ("request=GetCapabilities", ("MissingParameterValue", "service", 400)),
-        ("service=WPS&request=GetStatus", ("OperationNotSupported", "request", 501)),
+        ("service=WPS&request=GetStatus", ("MissingParameterValue", "version", 400)),  # a WPS 2.0.0 operation
+        ("service=WPS&request=GetStatus&version=1.0.0", ("OperationNotSupported", "request", 501)),
         ("service=WPS&request=GetCapabilities&AcceptVersions=9.9.9", ("VersionNegotiationFailed", "AcceptVersions",
                                                                       400)),
     ])
