@@ -84,8 +84,10 @@ class Dispatcher:
         """Run a job now and wait for it; ServerBusy when no slot is free."""
         return self.admission.execute_sync(process, request, protocol)
 
-    def dismiss(self, job_id: str, reason: str = "Job dismissed by the client") -> JobRecord:
-        return self.actions.dismiss(job_id, reason)
+    def dismiss(self, job_id: str, reason: str = "Job dismissed by the client",
+                discard_results: bool = False) -> JobRecord:
+        """Stop a job (``discard_results``: also a finished one's outputs, WPS 2.0.0 / OGC API)."""
+        return self.actions.dismiss(job_id, reason, discard_results)
 
     def pause(self, job_id: str) -> JobRecord:
         return self.actions.pause(job_id)

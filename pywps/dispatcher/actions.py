@@ -27,9 +27,16 @@ class OperatorActions:
             raise InvalidParameterValue(f"no job {job_id!r}", locator="jobid")
         return job
 
-    def dismiss(self, job_id: str, reason: str = "Job dismissed by the client") -> JobRecord:
-        """Commit ``dismissed`` first, then stop the runner; a finished job is left as it is."""
+    def dismiss(self, job_id: str, reason: str = "Job dismissed by the client",
+                discard_results: bool = False) -> JobRecord:
+        """Commit ``dismissed`` first, then stop the runner. A finished job is left as it is, unless
+        ``discard_results`` (WPS 2.0.0 Dismiss, OGC API DELETE): then it is dismissed and its outputs are
+        removed."""
         job = self.job(job_id)
+        if job.is_final:
+            if discard_results and job.status is not JobStatus.DISMISSED:
+                self._discard(job, reason)
+            return self.d.store.get(job.id) or job
         results = self.d.results
         request = ExecuteRequest.from_dict(json.loads(job.request))
         exc = NoApplicableCode(reason)
@@ -43,6 +50,19 @@ class OperatorActions:
             results.write_static_status(job)
         self.d.wake()
         return job
+
+    def _discard(self, job: JobRecord, reason: str) -> None:
+        results = self.d.results
+        request = ExecuteRequest.from_dict(json.loads(job.request))
+        exc = NoApplicableCode(reason)
+        document = results.document(job, self.d.processes.get(job.process), request, JobStatus.DISMISSED,
+                                    exception=exc, message=reason)
+        if self.d.store.discard(job.id, reason, document):
+            outputs = self.d.config.server.outputpath
+            shutil.rmtree(outputs / job.id, ignore_errors=True)
+            shutil.rmtree(self.d.jobs_root / job.id / "out", ignore_errors=True)
+            job.status, job.response = JobStatus.DISMISSED, document
+            results.write_static_status(job)
 
     def pause(self, job_id: str) -> JobRecord:
         """Suspend a running job (backends that can: multiprocessing, docker)."""

@@ -101,8 +101,9 @@ class Admission:
         self.d.ensure_started()
         job, jobdir = self.prepare(process, request, is_async=True, protocol=protocol, subscriber=subscriber)
         try:
+            job.message = "Process accepted, waiting for a free slot"
             job.response = self.d.results.document(job, process, request, JobStatus.ACCEPTED,
-                                                   message="Process accepted, waiting for a free slot")
+                                                   message=job.message)
             self.d.store.submit(job, max_queued=self.config.server.maxprocesses)
         except QueueFull:
             jobdir.remove()

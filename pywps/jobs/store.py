@@ -502,6 +502,19 @@ class JobStore:
         with self._write() as conn:
             return conn.execute(statement, params).rowcount == 1
 
+    def discard(self, job_id: str, message: str, response: bytes | None = None) -> bool:
+        """A finished (succeeded or failed) job's client discards it (WPS 2.0.0 Dismiss, OGC API DELETE):
+        it becomes ``dismissed``. Outside the state machine on purpose: a late Dismiss racing a job's end
+        through ``transition`` never turns a finished job into a dismissed one."""
+        values: dict[str, Any] = {"status": JobStatus.DISMISSED.value, "message": message, "updated": time.time()}
+        if response is not None:
+            values["response"] = response
+        query = (jobs.update().where(jobs.c.id == job_id,
+                                     jobs.c.status.in_([JobStatus.SUCCEEDED.value, JobStatus.FAILED.value]))
+                 .values(**values))
+        with self._write() as conn:
+            return conn.execute(query).rowcount == 1
+
     def set_handle(self, job_id: str, handle: str) -> bool:
         """Record the runner handle (pid, container id, batch id) of a job."""
         return self._update(job_id, handle=handle)

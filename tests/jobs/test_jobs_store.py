@@ -292,3 +292,16 @@ def test_plain_path_and_memory_urls(tmp_path):
     m.submit(new_job())
     assert m.count([JobStatus.ACCEPTED]) == 1
     m.dispose()
+
+
+def test_a_finished_job_can_be_discarded_only_explicitly(store):
+    job = new_job()
+    store.submit(job)
+    assert not store.discard(job.id, "too early")                      # queued: not finished
+    assert store.claim_next("i1", "multiprocessing", 4).id == job.id
+    assert store.transition(job.id, JobStatus.SUCCEEDED)
+    assert not store.transition(job.id, JobStatus.DISMISSED)            # a late dismiss never applies
+    assert store.discard(job.id, "results discarded by the client", b"<doc/>")
+    got = store.get(job.id)
+    assert got.status is JobStatus.DISMISSED and got.message == "results discarded by the client"
+    assert not store.discard(job.id, "again")
