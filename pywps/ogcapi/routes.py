@@ -463,11 +463,9 @@ class Api:
         return self.json(encode.status_info(job, self.base), headers={"Cache-Control": "no-cache"})
 
     def dismiss(self, job_id: str) -> JobRecord:
-        """Dismiss a job that has not ended (its runner is stopped); an ended job is left as it is."""
+        """Dismiss a job: a running one's runner is stopped; a finished one's results are removed."""
         job = self.get_job(job_id)
-        if job.is_final:
-            return job
-        return self.d.dismiss(job.id)
+        return self.d.dismiss(job.id, discard_results=True)
 
     def dismiss_form(self, job_id: str) -> Response:
         """The HTML Dismiss button (a form cannot send DELETE)."""

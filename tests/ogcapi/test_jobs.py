@@ -99,9 +99,22 @@ def test_dismiss_stops_the_work(api):
     assert check_response(api.get(f"jobs/{job_id}"), "statusInfo")["status"] == "dismissed"
     doc = check_response(api.get(f"jobs/{job_id}/results"), "exception", 410)
     assert "dismissed" in doc["detail"]
-    # dismissing again, or a finished job, leaves it as it is
+    # dismissing again leaves it as it is
     assert check_response(api.delete(f"jobs/{job_id}"), "statusInfo")["status"] == "dismissed"
     check_response(api.delete("jobs/0c8a4c3e-4f47-4b5e-9a7d-8f5a2f0e9d11"), "exception", 404)
+
+
+def test_delete_a_finished_job_removes_its_results(api):
+    resp = api.execute("say_hello", {"inputs": {"name": "gone"}}, asynchronous=True)
+    job_id = job_id_of(resp)
+    deadline = time.monotonic() + 30
+    while check_response(api.get(f"jobs/{job_id}"), "statusInfo")["status"] != "successful":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert api.get(f"jobs/{job_id}/results").status_code == 200
+    info = check_response(api.delete(f"jobs/{job_id}"), "statusInfo")
+    assert info["status"] == "dismissed"
+    check_response(api.get(f"jobs/{job_id}/results"), "exception", 410)
 
 
 def test_dismiss_a_queued_job(make_api):
