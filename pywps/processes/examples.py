@@ -33,8 +33,8 @@ class SayHello(Process):
         super().__init__(
             self._handler,
             identifier="say_hello",
-            title="Process Say Hello",
-            abstract="Returns a literal string output with Hello plus the inputed name",
+            title="Greet someone",
+            abstract="Answers with a greeting for the name it is given",
             version="1.3.3.7",
             inputs=[LiteralInput("name", "Input name", data_type="string")],
             outputs=[LiteralOutput("output", "Output response", data_type="string")],
