@@ -104,11 +104,18 @@ def open_store(config: Config):
     if database.startswith("sqlite:///") and not os.path.isfile(database[len("sqlite:///"):]):
         raise UsageError(f"no job store at {database} (named by {_where(config)}); is this the configuration "
                          "of the server whose jobs you mean?")
+    store_log = logging.getLogger("pywps.jobs.store")
+    level = store_log.level
+    store_log.setLevel(logging.CRITICAL)  # its "unreachable, retried on first use" is said below, once
     try:
-        return JobStore(database)
+        store = JobStore(database)
+        store.count(["accepted"])  # reachable, and the schema is there
     except Exception as exc:  # noqa: BLE001 - any failure to open it is reported in one line
         raise UsageError(f"cannot open the job store {_mask(database)} (named by {_where(config)}): "
                          f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}") from None
+    finally:
+        store_log.setLevel(level)
+    return store
 
 
 def _mask(url: str) -> str:

@@ -20,7 +20,8 @@ def repository_state() -> set[str] | None:
         return None
     out = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=all"],
                          capture_output=True, text=True, timeout=60)
-    return set(out.stdout.splitlines()) if out.returncode == 0 else None
+    # new files only: tracked files may be edited meanwhile by people working in the same tree
+    return {line for line in out.stdout.splitlines() if line.startswith("??")} if out.returncode == 0 else None
 
 
 def dev_serve(tmp_path: Path, *args: str, **env: str) -> Proc:
