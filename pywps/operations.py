@@ -323,7 +323,7 @@ class Operations:
             raise outcome.exception  # refused inputs (4xx) or the process's failure, as an ExceptionReport
         if request.response == "raw":
             return self._raw(outcome)
-        return Reply(xml_bytes(wps2.result_document(outcome.job.id, outcome.outputs, self._expiration())))
+        return self._result(outcome.job.id, outcome.outputs, self._expiration())
 
     def _job(self, job_id: str):
         """The job ``job_id`` names, or NoSuchJob."""
@@ -366,7 +366,14 @@ class Operations:
         outputs = [OutputResult.from_dict(o) for o in json.loads(job.outputs or "[]")]
         if json.loads(job.request or "{}").get("raw_output"):
             return self._raw_output(job.id, outputs)
-        return Reply(xml_bytes(wps2.result_document(job.id, outputs, self._expiration(job))))
+        return self._result(job.id, outputs, self._expiration(job))
+
+    def _result(self, job_id: str, outputs: list[OutputResult], expiration: datetime | None) -> Reply:
+        from pywps.encode import wps2
+
+        if not outputs:  # a wps:Result holds one output at least
+            raise NoApplicableCode(f"job {job_id} ended without any output: the process set none", locator=job_id)
+        return Reply(xml_bytes(wps2.result_document(job_id, outputs, expiration)))
 
     def dismiss(self, request: DismissRequest) -> Reply:
         """Dismiss 2.0.0: ``dismissed`` is committed and the runner stopped (process group killed, container

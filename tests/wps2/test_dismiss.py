@@ -99,3 +99,18 @@ def test_dismiss_stops_the_work(client):
     assert "dismissed" in " ".join(texts).lower()
     wait(lambda: dispatcher.store.count(["accepted", "started", "paused"]) == 0, 60)  # its slot is free
     assert ticks(marker) == answered
+
+
+def test_scheduler_sync_refuse_offers_asynchronous_execution_only(make_client, monkeypatch):
+    """``scheduler_sync = refuse``: no sync-execute, mode=sync is NoSuchMode, mode=auto is asynchronous."""
+    _require_slurm(monkeypatch)
+    client = make_client(hostile.testing_processes(), processing={**MODES["scheduler"], "scheduler_sync": "refuse"})
+    caps = document(client.get("/wps?service=WPS&request=GetCapabilities&AcceptVersions=2.0.0").get_data(),
+                    "Capabilities")
+    assert set(caps.xpath("//wps:ProcessSummary/@jobControlOptions", namespaces={"wps": caps.nsmap["wps"]})) == {
+        "async-execute dismiss"}
+    resp = post(client, execute("say_hello", literal("name", "x"), mode="sync"))
+    assert report(resp.get_data(), resp.status_code) == ("NoSuchMode", "mode", 400)
+    info = document(post(client, execute("say_hello", literal("name", "x"), mode="auto")).get_data(), "StatusInfo")
+    assert status_of(document(post(client, job_request("Dismiss", job_id_of(info))).get_data(),
+                              "StatusInfo")) in ("Dismissed", "Succeeded")

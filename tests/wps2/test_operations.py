@@ -46,9 +46,21 @@ class SyncOnly(Process):
         return response
 
 
+class Silent(Process):
+    """A process that sets none of its outputs."""
+
+    def __init__(self) -> None:
+        super().__init__(self._handler, identifier="silent", title="Silent",
+                         outputs=[LiteralOutput("y", "y", data_type="integer")], store_supported=True)
+
+    @staticmethod
+    def _handler(request, response):
+        return response
+
+
 @pytest.fixture
 def client(make_client):
-    return make_client([*example_processes(), SyncOnly()], server={"language": "en-US,fr-CA"})
+    return make_client([*example_processes(), SyncOnly(), Silent()], server={"language": "en-US,fr-CA"})
 
 
 def dispatcher(client):
@@ -141,7 +153,7 @@ def test_describeprocess(client):
     body = (f'<wps:DescribeProcess {DECLARE} service="WPS" version="2.0.0"><ows:Identifier>ALL</ows:Identifier>'
             "</wps:DescribeProcess>")
     root = ok(post(client, body), "ProcessOfferings")
-    assert len(root) == len(example_processes()) + 1
+    assert len(root) == len(example_processes()) + 2
     assert refused(get(client, request="DescribeProcess", identifier="say_hello,nope")) == ("NoSuchProcess", "nope",
                                                                                            404)
     assert refused(get(client, request="DescribeProcess")) == ("MissingParameterValue", "identifier", 400)
@@ -193,6 +205,8 @@ def test_execute_refusals(client):
         "InvalidParameterValue", "nope", 400)
     code, _, status = refused(post(client, execute("fail", literal("message", "sync boom"))))
     assert (code, status) == ("NoApplicableCode", 500)  # the process failed: its message, never a traceback
+    resp = post(client, execute("silent"))
+    assert refused(resp)[0::2] == ("NoApplicableCode", 500) and b"without any output" in resp.get_data()
     no_slot_taken(client)
 
 
