@@ -59,7 +59,9 @@ def client(request, make_client, tmp_path, monkeypatch):
         engine = request.getfixturevalue("docker_client")
     elif mode == "scheduler":
         _require_slurm(monkeypatch)
-    yield make_client(hostile.testing_processes(), processing=MODES[mode], server={"parallelprocesses": 2})
+    client = make_client(hostile.testing_processes(), processing=MODES[mode], server={"parallelprocesses": 2})
+    client.runner_alive = RUNNER_ALIVE[mode] if mode != "docker" else lambda job: _container_running(engine, job)
+    yield client
     if mode == "docker":
         from pywps.backends.docker import LABEL_INSTANCE, LABEL_JOBDIR
 
@@ -75,6 +77,34 @@ def post(client, body: str):
     return client.post("/wps", data=body, content_type="text/xml")
 
 
+def _process_running(job) -> bool:
+    """The job's process (handle ``host:pid:start``) exists and is not a zombie."""
+    pid = str(job.handle).rsplit(":", 2)[1]
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[0] != "Z"
+
+
+def _container_running(engine, job) -> bool:
+    from pywps.backends.docker import LABEL_JOB
+
+    return bool(engine.api.containers(filters={"label": f"{LABEL_JOB}={job.id}", "status": "running"}))
+
+
+def _batch_job_running(job) -> bool:
+    import subprocess
+
+    batch_id = str(job.handle).split(":")[1]
+    out = subprocess.run(["squeue", "-h", "-t", "all", "-j", batch_id, "-o", "%T"], capture_output=True, text=True,
+                         timeout=30)
+    return out.stdout.strip() in ("PENDING", "CONFIGURING", "RUNNING", "COMPLETING", "SUSPENDED")
+
+
+RUNNER_ALIVE = {"multiprocessing": _process_running, "scheduler": _batch_job_running}
+
+
 def test_dismiss_stops_the_work(client):
     dispatcher = client.application.extensions["pywps"]["dispatcher"]
     info = document(post(client, execute("hostile_ticker", literal("seconds", "300"), mode="async")).get_data(),
@@ -82,6 +112,8 @@ def test_dismiss_stops_the_work(client):
     job_id = job_id_of(info)
     marker = dispatcher.jobs_root / job_id / "out" / "ticks"
     wait(lambda: ticks(marker) >= 3, 180)  # it runs (a batch job or a container may take a while to start)
+    job = dispatcher.store.get(job_id)
+    assert job.handle and client.runner_alive(job), job  # its runner: a process group, container or batch job
 
     resp = post(client, job_request("Dismiss", job_id))
     answered = ticks(marker)
@@ -98,6 +130,7 @@ def test_dismiss_stops_the_work(client):
     texts = etree.fromstring(wps1.get_data()).xpath("//wps:ProcessFailed//ows:ExceptionText/text()", namespaces=NS1)
     assert "dismissed" in " ".join(texts).lower()
     wait(lambda: dispatcher.store.count(["accepted", "started", "paused"]) == 0, 60)  # its slot is free
+    wait(lambda: not client.runner_alive(job), 60, 0.2)  # and its runner is gone (batch job: CANCELLED)
     assert ticks(marker) == answered
 
 
