@@ -34,9 +34,9 @@ def _mod_wsgi():
 def check_mod_wsgi(module=None) -> None:
     """Refuse what cannot work under Apache mod_wsgi, saying which directive to change.
 
-    Jobs are forked from the server process (``mode = multiprocessing``) and lxml is used throughout:
-    neither works in a mod_wsgi sub-interpreter (a child forked there dies with ``Fatal Python error:
-    _PyInterpreterState_DeleteExceptMain: not main interpreter``), so the application must run in the main
+    lxml is used throughout and refuses a second interpreter in a process, and a job forked from a mod_wsgi
+    sub-interpreter (``[processing] forkserver = false``) dies with ``Fatal Python error:
+    _PyInterpreterState_DeleteExceptMain: not main interpreter``: the application must run in the main
     interpreter, ``%{GLOBAL}``. In embedded mode Apache's own children would run the dispatcher and the
     jobs. Loaded by a request rather than when the daemon process starts, nothing would move the jobs after
     ``apachectl graceful`` (Debian's logrotate does one every day) until some request arrives.
