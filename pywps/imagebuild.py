@@ -1,8 +1,10 @@
-"""Build the container images offline: the Debian base (debootstrap + import), the worker and the server image.
+"""Build the container images offline: the Debian base (debootstrap + import), the worker, the server image and
+images of a third-party WPS (``docker_transport = wps``, e.g. PyWPS 4.8.1 from PyPI with your processes).
 
 Nothing is pulled from a registry. The base root filesystem comes from the host's Debian mirror and is
 cached as a tarball under ``/var/cache/pywps``; Python packages come from a wheelhouse built on the host
 (``pip wheel`` of this project and its dependencies), and ``docker build`` runs with ``network_mode=none``.
+The same works against Podman's Docker-compatible API (``DOCKER_HOST=unix://...podman.sock``).
 Behind the ``pywps image build`` command; also ``python -m pywps.imagebuild``.
 """
 
@@ -25,6 +27,10 @@ log = logging.getLogger(__name__)
 BASE_TAG = "pywps-base:bookworm"
 WORKER_TAG = "pywps-worker:latest"
 SERVER_TAG = "pywps:latest"
+WPS_TAG = "pywps-wps:latest"
+# What the worker image holds besides this package: gunicorn serves this project's WPS in the container
+# when docker_transport = wps (the default docker_wps_command).
+WORKER_EXTRA = ("gunicorn",)
 CACHE_DIR = Path("/var/cache/pywps")
 SUITE = "bookworm"
 BASE_PACKAGES = ("python3", "python3-pip", "python3-venv")
@@ -126,10 +132,9 @@ def build_base_image(client: Any = None, tag: str = BASE_TAG, cache_dir: Path = 
         log.info("base image %s exists", tag)
         return tag
     tarball = base_tarball(cache_dir, suite, mirror)
-    repository, _, version = tag.partition(":")
     started = time.monotonic()
-    client.api.import_image_from_file(
-        str(tarball), repository=repository, tag=version or "latest",
+    client.api.import_image_from_file(  # the tag inside the repository name: Podman ignores a separate one
+        str(tarball), repository=tag if ":" in tag.rsplit("/", 1)[-1] else f"{tag}:latest",
         changes=["ENV LANG=C.UTF-8", 'CMD ["/bin/bash"]'],
     )
     if not image_exists(client, tag):
@@ -138,14 +143,18 @@ def build_base_image(client: Any = None, tag: str = BASE_TAG, cache_dir: Path = 
     return tag
 
 
-def build_wheelhouse(wheel_dir: Path, project_dir: Path = PROJECT_DIR, extra: Iterable[str] = ()) -> Path:
-    """``pip wheel`` this project, its dependencies and ``extra`` requirements into ``wheel_dir``."""
+def build_wheelhouse(wheel_dir: Path, project_dir: Path = PROJECT_DIR, extra: Iterable[str] = (),
+                     project: bool = True) -> Path:
+    """``pip wheel`` this project (unless ``project`` is false), its dependencies and ``extra`` requirements
+    into ``wheel_dir``."""
     wheel_dir.mkdir(parents=True, exist_ok=True)
     for old in wheel_dir.glob("*.whl"):
         old.unlink()  # exactly what this build needs: no stale versions next to new ones (pip's cache refills it)
     with tempfile.TemporaryDirectory(prefix="pywps-wheel-") as tmp:
         source = Path(tmp) / "src"  # a copy, so the build leaves no build/ or egg-info in the checkout
-        if (project_dir / "pyproject.toml").is_file() or (project_dir / "setup.py").is_file():
+        if not project:
+            pass
+        elif (project_dir / "pyproject.toml").is_file() or (project_dir / "setup.py").is_file():
             shutil.copytree(project_dir / "pywps", source / "pywps",
                             ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
             for name in ("pyproject.toml", "setup.py", "setup.cfg", "MANIFEST.in", "README.md", "LICENSE"):
@@ -154,11 +163,11 @@ def build_wheelhouse(wheel_dir: Path, project_dir: Path = PROJECT_DIR, extra: It
         else:
             _fallback_project(project_dir, source)
         cmd = [sys.executable, "-m", "pip", "wheel", "--disable-pip-version-check", "-q",
-               "--wheel-dir", str(wheel_dir), str(source), *extra]
+               "--wheel-dir", str(wheel_dir), *([str(source)] if project else []), *extra]
         # fixed timestamps: an unchanged tree gives the same wheel bytes, so docker's layer cache holds
         _run(cmd, "pip wheel", env={"SOURCE_DATE_EPOCH": "315532800"})
     wheels = sorted(p.name for p in wheel_dir.glob("*.whl"))
-    if not any(name.startswith("pywps-") for name in wheels):
+    if project and not any(name.startswith("pywps-") for name in wheels):
         raise ImageBuildError(f"pip wheel made no pywps wheel in {wheel_dir}")
     log.info("wheelhouse %s: %d wheels", wheel_dir, len(wheels))
     return wheel_dir
@@ -178,7 +187,7 @@ def _fallback_project(project_dir: Path, target: Path) -> None:
 
 
 def build_image(client: Any, dockerfile: Path, tag: str, wheel_dir: Path, base: str = BASE_TAG,
-                files: dict[str, Path] | None = None) -> str:
+                files: dict[str, Path] | None = None, labels: dict[str, str] | None = None) -> str:
     """``docker build --network none`` of ``dockerfile`` with ``wheels/`` (and ``files``) as its context."""
     import docker.errors
 
@@ -194,7 +203,7 @@ def build_image(client: Any, dockerfile: Path, tag: str, wheel_dir: Path, base: 
         started = time.monotonic()
         try:
             client.images.build(path=str(ctx), tag=tag, network_mode="none", rm=True, forcerm=True,
-                                buildargs={"BASE": base}, pull=False)
+                                buildargs={"BASE": base}, pull=False, labels=labels or None)
         except docker.errors.BuildError as exc:
             lines = [str(item.get("stream") or item.get("error") or "").rstrip() for item in exc.build_log]
             tail = "\n".join(line for line in lines if line)[-3000:]
@@ -214,8 +223,22 @@ def build_worker_image(tag: str = WORKER_TAG, project_dir: Path = PROJECT_DIR, c
     """The per-job worker image: base image + this package and its dependencies, built offline."""
     client = client or _client()
     base = build_base_image(client, cache_dir=cache_dir)
-    wheels = build_wheelhouse(cache_dir / "wheels-worker", project_dir, extra)
+    wheels = build_wheelhouse(cache_dir / "wheels-worker", project_dir, [*WORKER_EXTRA, *extra])
     return build_image(client, project_dir / "docker" / "worker.Dockerfile", tag, wheels, base)
+
+
+def build_wps_image(requirements: Iterable[str], tag: str = WPS_TAG, project_dir: Path = PROJECT_DIR,
+                    cache_dir: Path = CACHE_DIR, client: Any = None, labels: dict[str, str] | None = None) -> str:
+    """An image of a third-party WPS for ``docker_transport = wps``: the base image and ``requirements``
+    only (e.g. ``pywps==4.8.1 gunicorn ./myprocesses``), not this package; ``docker/wps.Dockerfile``."""
+    requirements = list(requirements)
+    if not requirements:
+        raise ImageBuildError("a WPS image needs its requirements (-r pywps==4.8.1 -r gunicorn -r ./myprocs)")
+    client = client or _client()
+    base = build_base_image(client, cache_dir=cache_dir)
+    name = "".join(c if c.isalnum() else "-" for c in tag)
+    wheels = build_wheelhouse(cache_dir / f"wheels-wps-{name}", project_dir, requirements, project=False)
+    return build_image(client, project_dir / "docker" / "wps.Dockerfile", tag, wheels, base, labels=labels)
 
 
 def build_server_image(tag: str = SERVER_TAG, project_dir: Path = PROJECT_DIR, cache_dir: Path = CACHE_DIR,
@@ -232,6 +255,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", nargs="?", choices=["build"], default="build", help="what to do (build)")
     parser.add_argument("--worker", action="store_true", help=f"build the worker image ({WORKER_TAG})")
     parser.add_argument("--server", action="store_true", help=f"build the server image ({SERVER_TAG})")
+    parser.add_argument("--wps", action="store_true",
+                        help=f"build an image of a third-party WPS from the -r requirements only ({WPS_TAG})")
     parser.add_argument("--base-only", action="store_true", help=f"only make sure {BASE_TAG} exists")
     parser.add_argument("--tag", help="tag of the worker (or server) image")
     parser.add_argument("--requirement", "-r", action="append", default=[], metavar="REQ",
@@ -247,6 +272,10 @@ def run(args: argparse.Namespace, echo: Callable[[str], None] = print) -> int:
         build_base_image(client, cache_dir=args.cache_dir, force=args.force_base)
         echo(f"base image {BASE_TAG}: ready")
         if args.base_only:
+            return 0
+        if args.wps:
+            tag = build_wps_image(args.requirement, args.tag or WPS_TAG, cache_dir=args.cache_dir, client=client)
+            echo(f"WPS image {tag}: built")
             return 0
         if args.worker or not args.server:
             tag = build_worker_image(args.tag or WORKER_TAG, cache_dir=args.cache_dir,

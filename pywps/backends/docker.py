@@ -6,11 +6,17 @@ only. Hardening is on by default (no network, read-only root, tmpfs /tmp, no cap
 no-new-privileges, non-root user, pids/memory/CPU limits, wall-clock limit enforced from the host).
 Containers carry the labels ``pywps.job`` and ``pywps.instance`` so a restarted server can re-attach to
 them (:meth:`Container.adopt`) and remove the ones nobody owns (:meth:`Container.reap`).
+
+With ``docker_transport = wps`` the container runs a WPS server instead (``docker_wps_command``), listening
+on a Unix socket in its ``out/``; a follower thread (:mod:`pywps.backends.wpsproxy`) forwards the job's
+Execute to it, follows it and writes the hand-back in the worker's format once the container is stopped.
+Works on Docker and on Podman's Docker-compatible API (``DOCKER_HOST=unix:///run/podman/podman.sock``).
 """
 
 from __future__ import annotations
 
 import atexit
+import errno
 import logging
 import os
 import shutil
@@ -23,6 +29,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from pywps.backends import wpsproxy
 from pywps.backends.base import Processing, RunnerState, RunnerStatus, RunnerUnavailable, register
 from pywps.exceptions import ConfigurationError, NoApplicableCode
 from pywps.jobs.jobdir import JOB_JSON, JobDir
@@ -41,6 +48,8 @@ LABEL_TIME_LIMIT = "pywps.time_limit"
 LABEL_MEMORY = "pywps.memory"
 LABEL_PIDS = "pywps.pids_limit"
 LABEL_POOL = "pywps.pool"
+LABEL_TRANSPORT = "pywps.transport"
+TRANSPORTS = ("worker", "wps")
 FORBIDDEN_NETWORKS = ("bridge", "default", "host")
 _WAIT_CHUNK = 1.0
 
@@ -106,6 +115,11 @@ class DockerSettings:
     pool_size: int = 0                     # pre-started single-use containers per server process
     pool_preload: tuple[str, ...] = ("pywps.processes",)
     pool_idle: float = 3600.0              # an unused pool container exits after this many seconds
+    transport: str = "worker"              # worker | wps
+    wps_command: str = ""
+    wps_path: str = "/wps"
+    wps_start_timeout: float = 60.0
+    wps_max_download: int = 1024**3
 
     @classmethod
     def from_settings(cls, p: ProcessingSettings) -> DockerSettings:
@@ -117,7 +131,16 @@ class DockerSettings:
             time_limit=p.docker_time_limit, keep_containers=p.docker_keep_containers, init=p.docker_init,
             port_min=p.port_min, port_max=p.port_max, pool_size=p.docker_pool_size,
             pool_preload=p.docker_pool_preload, pool_idle=p.docker_pool_idle,
+            transport=p.docker_transport.strip().lower() or "worker", wps_command=p.docker_wps_command,
+            wps_path="/" + p.docker_wps_path.strip().lstrip("/"), wps_start_timeout=p.docker_wps_start_timeout,
+            wps_max_download=p.docker_wps_max_download,
         )
+        if settings.transport not in TRANSPORTS:
+            raise ConfigurationError(f"[processing] docker_transport = {settings.transport!r}: expected worker "
+                                     "or wps")
+        if settings.transport == "wps" and "{socket}" not in settings.wps_command:
+            raise ConfigurationError("[processing] docker_wps_command must name {socket}: the server in the "
+                                     "container listens there")
         if settings.network.lower() in FORBIDDEN_NETWORKS:
             raise ConfigurationError(
                 f"[processing] docker_network = {settings.network!r}: jobs must not reach the host's networks; "
@@ -129,6 +152,13 @@ class DockerSettings:
     def image_for(self, process_identifier: str) -> str:
         """The image a process runs in: its ``[docker:images]`` entry, else ``docker_image``."""
         return self.images.get(process_identifier.lower()) or self.images.get(process_identifier) or self.image
+
+    @property
+    def wps(self) -> wpsproxy.WpsSettings:
+        """What the wps transport needs."""
+        return wpsproxy.WpsSettings(command=self.wps_command, path=self.wps_path,
+                                    start_timeout=self.wps_start_timeout, max_download=self.wps_max_download,
+                                    inp_dir=self.inp_dir, out_dir=self.out_dir)
 
     def uid_gid(self) -> tuple[int, int] | None:
         """The numeric job user, or None when it is a name the host cannot resolve."""
@@ -190,6 +220,10 @@ def _pids_events(container_id: str) -> int | None:
         f"/sys/fs/cgroup/pids/system.slice/docker-{container_id}.scope/pids.events",
         f"/sys/fs/cgroup/docker/{container_id}/pids.events",
         f"/sys/fs/cgroup/system.slice/docker-{container_id}.scope/pids.events",
+        f"/sys/fs/cgroup/pids/libpod_parent/libpod-{container_id}/pids.events",       # Podman, cgroupfs
+        f"/sys/fs/cgroup/pids/machine.slice/libpod-{container_id}.scope/pids.events",
+        f"/sys/fs/cgroup/libpod_parent/libpod-{container_id}/pids.events",
+        f"/sys/fs/cgroup/machine.slice/libpod-{container_id}.scope/pids.events",
     )
     for path in candidates:
         try:
@@ -201,6 +235,34 @@ def _pids_events(container_id: str) -> int | None:
         except (OSError, ValueError):
             continue
     return None
+
+
+def _oom_in_kernel_log(container_id: str) -> bool:
+    """Whether the kernel log names an OOM kill in the container's memory cgroup: Podman (4.3, cgroup v1)
+    does not report ``State.OOMKilled``; readable by root only, else False."""
+    try:
+        fd = os.open("/dev/kmsg", os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        return False
+    needle = container_id[:64].encode()
+    found = False
+    try:
+        for _ in range(100000):  # the whole ring buffer, record by record, up to EAGAIN
+            try:
+                record = os.read(fd, 8192)
+            except BlockingIOError:
+                break
+            except OSError as exc:
+                if exc.errno == errno.EPIPE:  # overwritten while reading: go on with the next record
+                    continue
+                break
+            if not record:
+                break
+            if b"oom_memcg=" in record and needle in record:
+                found = True
+    finally:
+        os.close(fd)
+    return found
 
 
 def _pool_job(labels: dict[str, str]) -> str | None:
@@ -232,6 +294,10 @@ class _Track:
     reason: str = ""                       # why we killed it
     pids_hit: bool = False
     pooled: bool | None = None             # None: not known (a container another server started)
+    transport: str = "worker"              # from the label: worker | wps
+    jobdir: str | None = None              # the job directory (wps: where the follower keeps its state)
+    finishing: bool = False                # wps: exited, the hand-back is being written
+    labelled: bool = False                 # transport/jobdir read from the labels
 
 
 @register
@@ -254,6 +320,9 @@ class Container(Processing):
         self._pool_pending = 0
         self._pool_started = False
         self._closed = False
+        self._followers: dict[str, wpsproxy.Follower] = {}
+        self._follow_tried: dict[str, float] = {}
+        self._is_podman: bool | None = None
 
     # -- engine ------------------------------------------------------------------------------------
     @property
@@ -307,9 +376,14 @@ class Container(Processing):
         s = self.settings
         job_id, process_identifier = job.id, job.process
         kwargs = self._hardened(s.image_for(process_identifier), jobdir.indir.absolute(), jobdir.outdir.absolute())
-        kwargs["command"] = ["python3", "-m", "pywps.worker", "--indir", s.inp_dir, "--outdir", s.out_dir]
+        if s.transport == "wps":  # the image's WPS server, listening on a socket in out/
+            kwargs["command"] = s.wps.argv(jobdir.read_job())
+            kwargs["environment"].update({"PYWPS_CFG": f"{s.inp_dir.rstrip('/')}/{wpsproxy.SERVER_CFG}",
+                                          "PYWPS_WPS_SOCKET": s.wps.socket})
+        else:
+            kwargs["command"] = ["python3", "-m", "pywps.worker", "--indir", s.inp_dir, "--outdir", s.out_dir]
         kwargs["name"] = f"pywps-{job_id}"
-        kwargs["labels"].update({LABEL_JOB: job_id, LABEL_PROCESS: process_identifier,
+        kwargs["labels"].update({LABEL_JOB: job_id, LABEL_PROCESS: process_identifier, LABEL_TRANSPORT: s.transport,
                                  LABEL_JOBDIR: str(Path(jobdir.path or jobdir.indir.parent).absolute())})
         kwargs["environment"]["PYWPS_JOB_ID"] = job_id
         return kwargs
@@ -343,6 +417,8 @@ class Container(Processing):
             "working_dir": "/tmp",
             "init": s.init,
         }
+        if s.read_only and self._podman:  # Podman adds a writable, unsized tmpfs on /var/tmp: keep it shut
+            kwargs["tmpfs"]["/var/tmp"] = "ro,noexec,nosuid,nodev,size=4k"
         if s.pids_limit > 0:
             kwargs["pids_limit"] = s.pids_limit
         if s.memory > 0:
@@ -364,7 +440,13 @@ class Container(Processing):
             except docker.errors.NotFound:
                 raise NoApplicableCode("the job's pool container is gone") from None
         prepare_jobdir(jobdir, self.settings.uid_gid())
-        if self.settings.pool_size > 0 and self.settings.image_for(process_identifier) == self.settings.image:
+        wps = self.settings.transport == "wps"
+        if wps:
+            try:
+                wpsproxy.prepare(jobdir, self.settings.wps, self.settings.uid_gid())
+            except OSError as exc:
+                raise NoApplicableCode(f"docker: could not prepare the job directory: {exc}") from None
+        elif self.settings.pool_size > 0 and self.settings.image_for(process_identifier) == self.settings.image:
             handle = self._start_pooled(job_id, jobdir)
             if handle is not None:
                 return handle
@@ -374,7 +456,8 @@ class Container(Processing):
                 container_id = self._create(kwargs)
                 fresh = True
             except docker.errors.APIError as exc:
-                if exc.status_code != 409:  # 409: a container of that name exists (a retried start)
+                # a container of that name exists (a retried start): 409 on Docker, 500 "in use" on Podman
+                if exc.status_code != 409 and "already in use" not in str(exc.explanation or ""):
                     raise
                 container_id, fresh = self._existing(kwargs["name"], job_id)
             if fresh:
@@ -389,9 +472,115 @@ class Container(Processing):
         except _engine_errors() as exc:  # the engine is down or restarting: the job waits, it is not failed
             raise RunnerUnavailable(self._engine_error(exc).description) from None
         with self._lock:
-            self._tracks[container_id] = _Track(started=time.time(), pooled=False)
+            self._tracks[container_id] = _Track(started=time.time(), pooled=False, transport=self.settings.transport,
+                                                jobdir=kwargs["labels"][LABEL_JOBDIR], labelled=True)
         log.info("job %s: container %s started from %s", job_id, container_id[:12], kwargs["image"])
+        if wps:
+            self._follow(str(container_id))
         return str(container_id)
+
+    # -- the wps transport: one follower thread per job ------------------------------------------------
+    def _follow(self, handle: str) -> None:
+        """Make sure a follower runs in this process for a wps container (started, adopted or polled)."""
+        track = self._track(handle)
+        if track.transport != "wps" or not track.jobdir:
+            return
+        with self._lock:
+            follower = self._followers.get(handle)
+            if follower is not None and (follower.is_alive() or time.monotonic() - self._follow_tried.get(handle, 0)
+                                         < 2.0):
+                return
+            if self._closed:
+                return
+            follower = wpsproxy.Follower(handle, Path(track.jobdir), self.settings.wps, self._ops(handle))
+            self._followers[handle] = follower
+            self._follow_tried[handle] = time.monotonic()
+        follower.start()
+
+    def _ops(self, handle: str) -> wpsproxy.EngineOps:
+        """What a follower may do to its container."""
+        import docker.errors
+
+        def state() -> str:
+            try:
+                attrs = self._inspect(handle)
+            except _engine_errors():
+                return "unknown"
+            return "gone" if attrs is None else str(attrs["State"].get("Status", ""))
+
+        def stop() -> None:
+            try:
+                self.client.api.kill(handle)
+            except docker.errors.NotFound:
+                pass
+            except docker.errors.APIError as exc:
+                if exc.status_code != 409:
+                    raise
+
+        def logs() -> bytes:
+            return bytes(self.client.api.logs(handle, stdout=True, stderr=True, tail=500))
+
+        def verdict() -> str:
+            attrs = self._inspect(handle) or {}
+            return self._oom_message(handle, attrs)
+
+        def ended() -> None:
+            if self.on_exit is not None:
+                self.on_exit(handle)
+
+        return wpsproxy.EngineOps(state=state, stop=stop, logs=logs, verdict=verdict, ended=ended)
+
+    def _oom_message(self, handle: str, attrs: dict[str, Any]) -> str:
+        """``killed: out of memory (limit ...)`` when the engine (or the kernel log) saw an OOM kill."""
+        state, labels = attrs.get("State") or {}, (attrs.get("Config") or {}).get("Labels") or {}
+        if not state.get("OOMKilled") and not (state.get("ExitCode") in (137, 0) and self._podman
+                                               and _oom_in_kernel_log(handle)):
+            return ""
+        limit = int(labels.get(LABEL_MEMORY, self.settings.memory) or 0)
+        return f"killed: out of memory (limit {_mib(limit)})"
+
+    @property
+    def _podman(self) -> bool:
+        """Whether the engine is Podman (its compatible API does not report OOM kills on cgroup v1)."""
+        if self._is_podman is None:
+            try:
+                components = self.client.version().get("Components") or []
+                self._is_podman = any("podman" in str(c.get("Name", "")).lower() for c in components)
+            except _engine_errors():
+                return False
+        return bool(self._is_podman)
+
+    def _wps_exited(self, handle: str, attrs: dict[str, Any]) -> RunnerStatus:
+        """A wps container that is no longer running: done when its hand-back is complete (finishing it here
+        when its follower is gone), else ended before the job did."""
+        track = self._track(handle, attrs)
+        transport = wpsproxy.Transport(track.jobdir or "/nonexistent")
+        phase = transport.phase()
+        code = attrs["State"].get("ExitCode")
+        if phase == "collected":
+            with self._lock:
+                follower = self._followers.get(handle)
+            lock = None if follower is not None and follower.is_alive() else transport.lock()
+            if lock is None:  # its follower is writing the hand-back right now
+                track.finishing = True
+                return RunnerStatus(RunnerState.RUNNING)
+            try:
+                state = transport.load()
+                if state.get("phase") == "collected":
+                    wpsproxy.finish(Path(transport.jobdir), transport, state)
+                phase = "done"
+            except (OSError, wpsproxy.TransportError) as exc:
+                log.warning("job in %s: could not complete the hand-back: %s", transport.jobdir, exc)
+                return RunnerStatus(RunnerState.EXITED, exit_code=code,
+                                    message=f"the job's results could not be handed back: {exc}")
+            finally:
+                os.close(lock)
+        track.finishing = False
+        if phase == "done":
+            return RunnerStatus(RunnerState.EXITED, exit_code=0, message=self._oom_message(handle, attrs))
+        message = self._exit_message(handle, attrs) or (
+            f"the WPS server in the container ended before the job did (exit code {code})")
+        return RunnerStatus(RunnerState.EXITED, exit_code=code if code else 1, message=message)
 
     # -- the pool of pre-started single-use containers ------------------------------------------------
     @property
@@ -515,6 +704,9 @@ class Container(Processing):
             time.sleep(0.02)
         with self._lock:
             idle, self._pool = self._pool, []
+            followers = list(self._followers.values())
+        for follower in followers:  # their containers go on; a later follower resumes from the saved state
+            follower.stop()
         for handle, slot in idle:
             try:
                 self.cleanup_force(handle)
@@ -563,8 +755,13 @@ class Container(Processing):
             track = self._tracks.get(handle)
             if track is None:
                 track = self._tracks[handle] = _Track()
-            if track.started is None and attrs is not None:
+            if track.started is None and attrs is not None and "State" in attrs:
                 track.started = _pool_assigned(attrs) or _timestamp(attrs.get("State", {}).get("StartedAt", ""))
+            if not track.labelled and attrs is not None:
+                labels = (attrs.get("Config") or {}).get("Labels") or {}
+                track.transport = labels.get(LABEL_TRANSPORT, "worker")
+                track.jobdir = labels.get(LABEL_JOBDIR) if LABEL_POOL not in labels else None
+                track.labelled = True
             return track
 
     def _inspect(self, handle: str) -> dict[str, Any] | None:
@@ -630,11 +827,15 @@ class Container(Processing):
                 if elapsed > limit:
                     self._kill(handle, f"killed: time limit {limit:g} s")
                     return self.poll(handle)
+            if track.transport == "wps":
+                self._follow(handle)
             return RunnerStatus(RunnerState.RUNNING)
         if attrs is None:
             attrs = self._inspect(handle)
             if attrs is None:
                 return RunnerStatus(RunnerState.LOST, message="killed: the job's container is gone")
+        if track.transport == "wps":
+            return self._wps_exited(handle, attrs)
         code = attrs["State"].get("ExitCode")
         return RunnerStatus(RunnerState.EXITED, exit_code=code, message=self._exit_message(handle, attrs))
 
@@ -662,6 +863,9 @@ class Container(Processing):
         finished = _timestamp(state.get("FinishedAt", ""))
         if code == 137 and limit > 0 and started and finished and finished - started >= limit:
             return f"killed: time limit {limit:g} s"
+        if code == 137 and self._podman and _oom_in_kernel_log(handle):
+            limit = int(labels.get(LABEL_MEMORY, self.settings.memory) or 0)
+            return f"killed: out of memory (limit {_mib(limit)})"
         if track.pids_hit:
             pids = labels.get(LABEL_PIDS, self.settings.pids_limit)
             return f"pids limit {pids} reached: the process could not start more processes"
@@ -699,8 +903,15 @@ class Container(Processing):
         status = RunnerStatus(RunnerState.RUNNING)
         while True:
             left = _WAIT_CHUNK if deadline is None else min(_WAIT_CHUNK, deadline - time.monotonic())
+            with self._lock:
+                follower = self._followers.get(handle)
+                track = self._tracks.get(handle)
             if status.state == RunnerState.PAUSED:
                 time.sleep(max(0.0, min(left, 0.25)))
+            elif follower is not None and follower.is_alive():  # wps: the follower ends the container
+                follower.finished.wait(max(0.0, left))
+            elif track is not None and track.finishing:  # wps: another process writes the hand-back
+                time.sleep(max(0.0, min(left, 0.05)))
             elif left > 0:
                 try:
                     self.client.api.wait(handle, timeout=left)
@@ -748,11 +959,22 @@ class Container(Processing):
 
         with self._lock:
             track = self._tracks.pop(handle, None)
+            follower = self._followers.pop(handle, None)
+            self._follow_tried.pop(handle, None)
+        if follower is not None:
+            follower.stop()
+        attrs = None
         if track is None or track.pooled is not False:
             try:
-                self._materialize(handle, self._inspect(handle))
+                attrs = self._inspect(handle)
+                self._materialize(handle, attrs)
             except docker.errors.NotFound:
                 pass
+        labels = ((attrs or {}).get("Config") or {}).get("Labels") or {}
+        jobdir = track.jobdir if track is not None and track.transport == "wps" else (
+            labels.get(LABEL_JOBDIR) if labels.get(LABEL_TRANSPORT) == "wps" else None)
+        if jobdir:
+            wpsproxy.Transport(jobdir).remove()
         if self.settings.keep_containers:
             return
         try:
@@ -772,9 +994,11 @@ class Container(Processing):
                 log.warning("cannot adopt container %s: %s", handle[:12], exc)
                 continue
             if attrs is not None:
-                self._track(handle, attrs)
+                track = self._track(handle, attrs)
                 log.info("adopted container %s of job %s", handle[:12],
                          (attrs.get("Config", {}).get("Labels") or {}).get(LABEL_JOB))
+                if track.transport == "wps" and attrs["State"].get("Status") in ("running", "paused", "created"):
+                    self._follow(handle)
 
     # -- beyond the Processing interface -------------------------------------------------------------
     def containers(self, instance: str | None = None) -> list[dict[str, Any]]:
@@ -831,6 +1055,9 @@ class Container(Processing):
 
         with self._lock:
             self._tracks.pop(handle, None)
+            follower = self._followers.pop(handle, None)
+        if follower is not None:
+            follower.stop()
         try:
             self.client.api.remove_container(handle, v=True, force=True)
         except docker.errors.NotFound:

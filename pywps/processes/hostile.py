@@ -18,8 +18,10 @@ from pywps.app.exceptions import ProcessError
 
 
 def _in_container() -> bool:
-    """True inside a pywps job container (the docker backend sets PYWPS_JOB_ID; docker adds /.dockerenv)."""
-    return os.path.exists("/.dockerenv") and "PYWPS_JOB_ID" in os.environ
+    """True inside a pywps job container (the docker backend sets PYWPS_JOB_ID; Docker adds /.dockerenv,
+    Podman sets ``container=podman``)."""
+    marker = os.path.exists("/.dockerenv") or os.environ.get("container") == "podman"
+    return marker and "PYWPS_JOB_ID" in os.environ
 
 
 def _text(request, name: str, default: str = "") -> str:

@@ -1,9 +1,17 @@
-"""A real Docker engine and worker image for the docker-mode tests: skipped without one, except under CI."""
+"""A real container engine and worker image for the docker-mode tests: skipped without one, except under CI.
+
+Every test that asks for ``engine_client`` runs on each engine: Docker (``docker.from_env()``) and Podman's
+Docker-compatible API (``PYWPS_TEST_PODMAN_HOST``, started by .ci/podman.sh; ``DOCKER_HOST`` is pointed at
+it for the test, so backends and servers made inside the test use Podman).
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -16,6 +24,17 @@ from pywps.requestmodel import ExecuteRequest, InputValue
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 IMAGE = os.environ.get("PYWPS_TEST_DOCKER_IMAGE", "pywps-worker:latest")
+PODMAN_HOST = os.environ.get("PYWPS_TEST_PODMAN_HOST") or "unix:///run/pywps-podman/podman.sock"
+ENGINES = ("docker", "podman")
+HERE = Path(__file__).resolve().parent
+WPS4DEMO = HERE / "wps4demo"                # a PyWPS 4 process module and its WSGI app (an installable package)
+WPS4_IMAGE = "pywps-wps4demo:4.8.1"        # PyWPS 4.8.1 from PyPI + wps4demo, built offline
+WPS4_WORKER_IMAGE = "pywps-worker-wps4demo:latest"  # the worker image + wps4demo (the worker transport)
+# The in-container server of docker_transport = wps: this project's own (the worker image has gunicorn) ...
+WPS_COMMAND = ("env PYWPS_PROCESSES=pywps.processes.hostile:testing_processes gunicorn --bind unix:{socket} "
+               "--workers 1 --threads 4 --timeout 0 pywps.wsgi:application")
+# ... or PyWPS 4.8.1 serving wps4demo
+WPS4_COMMAND = "gunicorn --bind unix:{socket} --workers 1 --threads 4 --timeout 0 wps4demo.app:application"
 
 # identifier -> (module, class) of the processes the tests run inside containers
 PROCESSES = {
@@ -28,6 +47,8 @@ PROCESSES = {
     "hostile_memory": ("pywps.processes.hostile", "Allocate"),
     "hostile_loop": ("pywps.processes.hostile", "EndlessLoop"),
     "hostile_sleep": ("pywps.processes.hostile", "SleepLong"),
+    "hostile_ticker": ("pywps.processes.hostile", "Ticker"),
+    "hostile_crash": ("pywps.processes.hostile", "Crash"),
 }
 
 
@@ -37,23 +58,101 @@ def _unavailable(why: str) -> None:
     pytest.skip(why)
 
 
-@pytest.fixture(scope="session")
-def docker_client():
-    """A client of the real engine with the worker image present."""
+def engine_url(engine: str) -> str | None:
+    """The API address of an engine (None: Docker as ``docker.from_env()`` finds it)."""
+    return PODMAN_HOST if engine == "podman" else None
+
+
+def connect(engine: str, image: str = IMAGE):
+    """A client of the real ``engine`` with ``image`` present; skipped (failed under CI) otherwise."""
     try:
         import docker.errors
     except ImportError:
         _unavailable("the docker SDK is not installed")
     try:
-        client = docker.from_env(timeout=60)
+        url = engine_url(engine)
+        client = docker.DockerClient(base_url=url, timeout=60) if url else docker.from_env(timeout=60)
         client.ping()
     except Exception as exc:  # noqa: BLE001  (any failure means: no engine)
-        _unavailable(f"no Docker engine: {exc}")
+        _unavailable(f"no {engine} engine: {exc} (start it: .ci/{'podman' if engine == 'podman' else 'docker-engine'}"
+                     ".sh start)")
     try:
-        client.images.get(IMAGE)
+        client.images.get(image)
     except docker.errors.ImageNotFound:
-        _unavailable(f"image {IMAGE} missing: run .ci/docker-engine.sh image")
+        _unavailable(f"image {image} missing in {engine}: run .ci/"
+                     f"{'podman' if engine == 'podman' else 'docker-engine'}.sh image")
     return client
+
+
+@pytest.fixture(scope="session", params=ENGINES)
+def engine(request) -> str:
+    """The container engine of a test: each test that needs one runs on Docker and on Podman."""
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def engine_client(engine):
+    """A client of the engine, with the worker image present."""
+    return connect(engine)
+
+
+@pytest.fixture(scope="session")
+def docker_client():
+    """A client of Docker itself (tests elsewhere that run on Docker only import this)."""
+    return connect("docker")
+
+
+@pytest.fixture(autouse=True)
+def _engine_environment(request, monkeypatch):
+    """Backends, servers and commands made inside a Podman test talk to Podman (``DOCKER_HOST``)."""
+    if "engine" in request.fixturenames and request.getfixturevalue("engine") == "podman":
+        monkeypatch.setenv("DOCKER_HOST", PODMAN_HOST)
+
+
+def _tree_hash(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and ".egg-info" not in str(path) \
+                and "build" not in path.relative_to(root).parts:
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _current(client, tag: str, digest: str) -> bool:
+    import docker.errors
+
+    try:
+        labels = client.images.get(tag).attrs.get("Config", {}).get("Labels") or {}
+    except docker.errors.ImageNotFound:
+        return False
+    return labels.get("pywps.test.source") == digest
+
+
+@pytest.fixture(scope="session")
+def wps4_images(engine, engine_client) -> tuple[str, str]:
+    """PyWPS 4.8.1 from PyPI serving wps4demo (built offline from a wheelhouse), and the worker image with
+    wps4demo; built once per engine and source version (~40 s the first time)."""
+    from pywps import imagebuild
+
+    digest = _tree_hash(WPS4DEMO)
+    with tempfile.TemporaryDirectory(prefix="wps4demo-") as tmp:
+        source = Path(tmp) / "wps4demo"   # pip wheel builds in the source tree: a copy keeps the checkout clean
+        shutil.copytree(WPS4DEMO, source, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+        if not _current(engine_client, WPS4_IMAGE, digest):
+            try:
+                imagebuild.build_wps_image(["pywps==4.8.1", "gunicorn", str(source)], tag=WPS4_IMAGE,
+                                           client=engine_client, labels={"pywps.test.source": digest})
+            except imagebuild.ImageBuildError as exc:
+                _unavailable(f"the PyWPS 4.8.1 image could not be built: {exc}")
+        if not _current(engine_client, WPS4_WORKER_IMAGE, digest):
+            ctx = Path(tmp) / "ctx"
+            ctx.mkdir()
+            shutil.copytree(source / "wps4demo", ctx / "wps4demo")
+            (ctx / "Dockerfile").write_text(
+                f"FROM {IMAGE}\nCOPY wps4demo /opt/wps4demo/wps4demo\nENV PYTHONPATH=/opt/wps4demo\n")
+            engine_client.images.build(path=str(ctx), tag=WPS4_WORKER_IMAGE, network_mode="none", rm=True,
+                                       forcerm=True, pull=False, labels={"pywps.test.source": digest})
+    return WPS4_IMAGE, WPS4_WORKER_IMAGE
 
 
 def docker_config(workdir: Path | None = None, **processing: object) -> Config:
@@ -69,7 +168,7 @@ def docker_config(workdir: Path | None = None, **processing: object) -> Config:
 
 
 @pytest.fixture
-def make_backend(docker_client) -> Iterator[Callable]:
+def make_backend(engine_client) -> Iterator[Callable]:
     """Container backends labelled with a per-test instance id; their containers are removed afterwards."""
     from pywps.backends.docker import LABEL_INSTANCE, Container
 
@@ -84,7 +183,7 @@ def make_backend(docker_client) -> Iterator[Callable]:
     yield make
     for backend in made:
         backend.close()
-    remove_containers(docker_client, f"{LABEL_INSTANCE}={instance}")
+    remove_containers(engine_client, f"{LABEL_INSTANCE}={instance}")
 
 
 def remove_containers(client, label: str) -> None:

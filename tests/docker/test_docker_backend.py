@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from pywps.backends.base import RunnerState
+from pywps.backends.base import RunnerState, RunnerUnavailable
 from pywps.backends.docker import LABEL_INSTANCE, LABEL_JOB, Container
 from pywps.exceptions import ConfigurationError, NoApplicableCode
 from pywps.jobs.jobdir import JobDir
@@ -15,6 +15,10 @@ from tests.conftest import record, wait_for
 from tests.docker.conftest import docker_config, make_job, outcome, output
 
 pytestmark = pytest.mark.docker
+
+# the capabilities an engine gives a container by default (Docker's and Podman's lists)
+DEFAULT_CAPS = {"CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "NET_BIND_SERVICE", "SETFCAP", "SETGID",
+                "SETPCAP", "SETUID", "SYS_CHROOT"}
 
 
 def _wait_status(jobdir, predicate, timeout: float = 30.0) -> dict:
@@ -27,14 +31,15 @@ def _wait_status(jobdir, predicate, timeout: float = 30.0) -> dict:
     raise AssertionError(f"status never matched; last {jobdir.read_status()}")
 
 
-def test_job_round_trip(backend, jobs_root, docker_client):
+def test_job_round_trip(backend, jobs_root, engine_client):
     jobdir = make_job(jobs_root, "say_hello", name="docker")
     handle = backend.start(record(jobdir, "say_hello"), jobdir)
-    attrs = docker_client.api.inspect_container(handle)
+    attrs = engine_client.api.inspect_container(handle)
     labels = attrs["Config"]["Labels"]
     assert labels[LABEL_JOB] == jobdir.job_id and labels[LABEL_INSTANCE] == backend.instance_id
     host = attrs["HostConfig"]
-    assert host["NetworkMode"] == "none" and host["ReadonlyRootfs"] and host["CapDrop"] == ["ALL"]
+    assert host["NetworkMode"] == "none" and host["ReadonlyRootfs"] and not host.get("CapAdd")
+    assert host["CapDrop"] == ["ALL"] or set(host["CapDrop"]) >= DEFAULT_CAPS  # Podman lists what it dropped
     assert host["SecurityOpt"] == ["no-new-privileges"] and attrs["Config"]["User"] == "65534:65534"
     assert host["PidsLimit"] == 128 and host["Memory"] == host["MemorySwap"] == 256 * 1024**2
     assert host["NanoCpus"] == 10**9 and host["Init"] is True
@@ -170,7 +175,7 @@ def test_cancel_a_paused_job(backend, jobs_root):
     assert backend.wait(handle, timeout=5).message == "killed: cancelled"
 
 
-def test_adopt_after_restart_and_reap(make_backend, jobs_root, docker_client):
+def test_adopt_after_restart_and_reap(make_backend, jobs_root, engine_client):
     first = make_backend()
     jobdir = make_job(jobs_root, "hostile_sleep", seconds=2, steps=4)
     handle = first.start(record(jobdir, "hostile_sleep"), jobdir)
@@ -188,13 +193,13 @@ def test_adopt_after_restart_and_reap(make_backend, jobs_root, docker_client):
     assert status.exit_code == 0 and output(jobdir, "slept")
 
 
-def test_keep_containers(make_backend, jobs_root, docker_client):
+def test_keep_containers(make_backend, jobs_root, engine_client):
     backend = make_backend(docker_keep_containers="true")
     jobdir = make_job(jobs_root, "say_hello", name="kept")
     handle = backend.start(record(jobdir, "say_hello"), jobdir)
     backend.wait(handle, timeout=60)
     backend.cleanup(handle)
-    assert docker_client.api.inspect_container(handle)["State"]["Status"] == "exited"
+    assert engine_client.api.inspect_container(handle)["State"]["Status"] == "exited"
 
 
 def test_start_is_idempotent_for_a_job(backend, jobs_root):
@@ -204,7 +209,7 @@ def test_start_is_idempotent_for_a_job(backend, jobs_root):
     assert backend.wait(first, timeout=60).exit_code == 0
 
 
-def test_missing_image_is_a_clear_error(docker_client, jobs_root):
+def test_missing_image_is_a_clear_error(engine_client, jobs_root):
     backend = Container(docker_config(docker_image="pywps-no-such-image:0").processing, instance_id="pytest-missing")
     with pytest.raises(ConfigurationError, match="pywps image build"):
         backend.check()
@@ -213,7 +218,7 @@ def test_missing_image_is_a_clear_error(docker_client, jobs_root):
         backend.start(record(jobdir, "say_hello"), jobdir)
 
 
-def test_per_process_image(docker_client):
+def test_per_process_image(engine_client):
     config = docker_config()
     config.parser.add_section("docker:images")
     config.parser.set("docker:images", "hostile_loop", "pywps-no-such-image:1")
@@ -240,7 +245,7 @@ def test_engine_down_is_a_clear_error(tmp_path, monkeypatch, how):
     status = backend.poll("0123456789ab")
     assert status.state == RunnerState.LOST and "Docker engine unreachable" in status.message
     assert backend.poll_many(["0123456789ab"])["0123456789ab"].state == RunnerState.LOST
-    with pytest.raises(NoApplicableCode, match="Docker engine unreachable"):
+    with pytest.raises(RunnerUnavailable, match="Docker engine unreachable"):  # the job waits for the engine
         backend.start(record(JobDir(tmp_path / "0b8e6cfe-3c43-4c5b-9f4e-5c7f6d7bd0aa"), "say_hello"),
                       JobDir(tmp_path / "0b8e6cfe-3c43-4c5b-9f4e-5c7f6d7bd0aa"))
 
@@ -255,11 +260,11 @@ def _pool_containers(client, backend) -> list[dict]:
     return client.api.containers(filters={"label": f"{LABEL_POOL}={backend.instance_id}"})
 
 
-def test_pool_runs_each_job_in_a_fresh_prestarted_container(make_backend, tmp_path, docker_client):
+def test_pool_runs_each_job_in_a_fresh_prestarted_container(make_backend, tmp_path, engine_client):
     jobs_root = tmp_path / "work" / "jobs"
     backend = make_backend(workdir=tmp_path / "work", docker_pool_size=2)
     assert backend.fill_pool() == 2
-    assert len(_pool_containers(docker_client, backend)) == 2
+    assert len(_pool_containers(engine_client, backend)) == 2
     handles = []
     for name in ("one", "two", "three"):
         wait_for(lambda: backend.idle_pool_size > 0, timeout=60)  # each hand-over refills in the background
@@ -276,7 +281,7 @@ def test_pool_runs_each_job_in_a_fresh_prestarted_container(make_backend, tmp_pa
         handles.append(handle)
     assert len(set(handles)) == 3
     backend.close()
-    assert _pool_containers(docker_client, backend) == []
+    assert _pool_containers(engine_client, backend) == []
     assert list((tmp_path / "work" / "docker-pool").iterdir()) == []
 
 
@@ -299,10 +304,10 @@ def test_pool_keeps_limits_and_time_limit_counts_from_hand_over(make_backend, tm
     assert outcome(network)["interfaces"] == "lo"
 
 
-def test_reap_removes_orphaned_pool_containers(make_backend, tmp_path, docker_client):
+def test_reap_removes_orphaned_pool_containers(make_backend, tmp_path, engine_client):
     first = make_backend(workdir=tmp_path / "work", docker_pool_size=1)
     first.fill_pool()
-    idle = [c["Id"] for c in _pool_containers(docker_client, first)]
+    idle = [c["Id"] for c in _pool_containers(engine_client, first)]
     assert len(idle) == 1
     first._pool.clear()  # the server died without closing its pool
     second = make_backend(workdir=tmp_path / "work")

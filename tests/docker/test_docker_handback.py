@@ -31,7 +31,7 @@ def host(tmp_path):
 
 
 @pytest.fixture
-def dclient(docker_client, make_client, tmp_path):
+def dclient(engine_client, make_client, tmp_path):
     """In-process WSGI clients in mode docker; their containers are removed afterwards."""
 
     def make(processing=None, **sections):
@@ -40,10 +40,10 @@ def dclient(docker_client, make_client, tmp_path):
     yield make
     import docker.errors
 
-    for summary in docker_client.api.containers(all=True, filters={"label": LABEL_INSTANCE}):
+    for summary in engine_client.api.containers(all=True, filters={"label": LABEL_INSTANCE}):
         if (summary.get("Labels") or {}).get(LABEL_JOBDIR, "").startswith(str(tmp_path)):
             try:
-                docker_client.api.remove_container(summary["Id"], force=True, v=True)
+                engine_client.api.remove_container(summary["Id"], force=True, v=True)
             except docker.errors.APIError as exc:
                 if exc.status_code not in (404, 409):  # gone, or being removed by the backend
                     raise
@@ -74,15 +74,15 @@ def test_output_size_cap(attack_client):
 
 
 @pytest.mark.parametrize("db_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
-def test_no_secret_reaches_a_container(dclient, docker_client, db_url, tmp_path):
+def test_no_secret_reaches_a_container(dclient, engine_client, db_url, tmp_path):
     client = dclient({"docker_keep_containers": "true"}, logging={"database": database_url_with_password(db_url)})
     seen = check_secrets_stay_home(client)
     assert not seen["config"]["logging"].get("database")
     assert seen["/pywps/in/job.json"].startswith("{")  # the job's own uid can read its description
     inspected = []
-    for summary in docker_client.api.containers(all=True, filters={"label": LABEL_INSTANCE}):
+    for summary in engine_client.api.containers(all=True, filters={"label": LABEL_INSTANCE}):
         if (summary.get("Labels") or {}).get(LABEL_JOBDIR, "").startswith(str(tmp_path)):
-            attrs = docker_client.api.inspect_container(summary["Id"])
+            attrs = engine_client.api.inspect_container(summary["Id"])
             inspected.append(json.dumps(attrs["Config"]))
     assert inspected
     for config in inspected:

@@ -24,7 +24,7 @@ NS = {"wps": "http://www.opengis.net/wps/1.0.0", "ows": "http://www.opengis.net/
 
 
 @pytest.fixture
-def docker_server(live_server, docker_client, tmp_path, monkeypatch):
+def docker_server(live_server, engine_client, tmp_path, monkeypatch):
     """Start live servers in mode docker serving the example and hostile processes; clean their containers."""
     monkeypatch.setenv("PYWPS_PROCESSES", "pywps.processes.hostile:testing_processes")
 
@@ -34,9 +34,9 @@ def docker_server(live_server, docker_client, tmp_path, monkeypatch):
                            server={"parallelprocesses": parallel, "maxprocesses": 100})
 
     yield start
-    for summary in docker_client.api.containers(all=True, filters={"label": LABEL_INSTANCE}):
+    for summary in engine_client.api.containers(all=True, filters={"label": LABEL_INSTANCE}):
         if (summary.get("Labels") or {}).get(LABEL_JOBDIR, "").startswith(str(tmp_path)):
-            docker_client.api.remove_container(summary["Id"], force=True, v=True)
+            engine_client.api.remove_container(summary["Id"], force=True, v=True)
 
 
 def submit(server, identifier: str, inputs: str) -> str:
@@ -68,7 +68,7 @@ def job_containers(client, job_id: str) -> list:
     return client.api.containers(all=True, filters={"label": f"{LABEL_JOB}={job_id}"})
 
 
-def test_sync_execute_in_a_container(docker_server, docker_client):
+def test_sync_execute_in_a_container(docker_server, engine_client):
     server = docker_server()
     resp = server.get(service="WPS", request="Execute", version="1.0.0", identifier="say_hello",
                       DataInputs="name=container")
@@ -79,14 +79,14 @@ def test_sync_execute_in_a_container(docker_server, docker_client):
     assert server.get(service="WPS", request="GetCapabilities").status_code == 200
 
 
-def test_async_execute_in_a_container_and_container_removed(docker_server, docker_client):
+def test_async_execute_in_a_container_and_container_removed(docker_server, engine_client):
     server = docker_server()
     location = submit(server, "sleep", "delay=1")
     job_id = location.rsplit("/", 1)[1].removesuffix(".xml")
-    wait_for(lambda: job_containers(docker_client, job_id), timeout=20, interval=0.05)
+    wait_for(lambda: job_containers(engine_client, job_id), timeout=20, interval=0.05)
     doc = final(location)
     assert doc.xpath("//wps:ProcessSucceeded", namespaces=NS), etree.tostring(doc)
-    wait_for(lambda: not job_containers(docker_client, job_id), timeout=10)
+    wait_for(lambda: not job_containers(engine_client, job_id), timeout=10)
 
 
 def test_limits_over_http(docker_server):
@@ -121,21 +121,21 @@ def test_20_concurrent_jobs_respect_parallelprocesses(docker_server):
     assert document(locations[0]).xpath("//wps:ProcessSucceeded", namespaces=NS)
 
 
-def test_server_sigkilled_mid_job_then_restarted(docker_server, docker_client):
+def test_server_sigkilled_mid_job_then_restarted(docker_server, engine_client):
     server = docker_server()
     location = submit(server, "hostile_sleep", "seconds=6;steps=12")
     job_id = location.rsplit("/", 1)[1].removesuffix(".xml")
-    wait_for(lambda: [c["State"] for c in job_containers(docker_client, job_id)] == ["running"], timeout=30)
+    wait_for(lambda: [c["State"] for c in job_containers(engine_client, job_id)] == ["running"], timeout=30)
     wait_for(lambda: b"slept 1/12" in etree.tostring(document(location)), timeout=30)
     server.kill(signal.SIGKILL)
-    assert [c["State"] for c in job_containers(docker_client, job_id)] == ["running"]
+    assert [c["State"] for c in job_containers(engine_client, job_id)] == ["running"]
     server.start()
     doc = final(location, timeout=90)
     assert doc.xpath("//wps:ProcessSucceeded", namespaces=NS), etree.tostring(doc)
-    wait_for(lambda: not job_containers(docker_client, job_id), timeout=20)
+    wait_for(lambda: not job_containers(engine_client, job_id), timeout=20)
 
 
-def test_cancel_from_cli_kills_the_container(docker_server, docker_client):
+def test_cancel_from_cli_kills_the_container(docker_server, engine_client):
     server = docker_server()
     location = submit(server, "hostile_sleep", "seconds=60;steps=60")
     wait_for(lambda: document(location).xpath("//wps:ProcessStarted", namespaces=NS), timeout=30)
@@ -144,13 +144,13 @@ def test_cancel_from_cli_kills_the_container(docker_server, docker_client):
     out = subprocess.run([sys.executable, "-m", "pywps.cli", "-c", str(server.cfg), "jobs", "cancel", job_id],
                          capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
-    wait_for(lambda: all(c["State"] != "running" for c in job_containers(docker_client, job_id)),
+    wait_for(lambda: all(c["State"] != "running" for c in job_containers(engine_client, job_id)),
              timeout=2, interval=0.05)
     assert time.monotonic() - started < 5
     assert document(location).xpath("//wps:ProcessFailed", namespaces=NS)
 
 
-def test_pause_and_resume_from_cli(docker_server, docker_client):
+def test_pause_and_resume_from_cli(docker_server, engine_client):
     server = docker_server()
     location = submit(server, "hostile_sleep", "seconds=3;steps=30")
     wait_for(lambda: document(location).xpath("//wps:ProcessStarted", namespaces=NS), timeout=30)
@@ -162,7 +162,7 @@ def test_pause_and_resume_from_cli(docker_server, docker_client):
         assert out.returncode == 0, out.stdout + out.stderr
 
     cli("pause")
-    assert [c["State"] for c in job_containers(docker_client, job_id)] == ["paused"]
+    assert [c["State"] for c in job_containers(engine_client, job_id)] == ["paused"]
     wait_for(lambda: b"paused" in etree.tostring(document(location)).lower(), timeout=10)
     cli("resume")
     doc = final(location, timeout=60)
@@ -178,7 +178,7 @@ def test_failing_process_reports_its_own_error(docker_server):
     assert "broken on purpose" in failure_text(doc), resp.text
 
 
-def test_pool_mode_over_http(docker_server, docker_client):
+def test_pool_mode_over_http(docker_server, engine_client):
     server = docker_server(docker_pool_size=1)
     for name in ("a", "b"):
         resp = server.get(service="WPS", request="Execute", version="1.0.0", identifier="say_hello",
@@ -188,4 +188,4 @@ def test_pool_mode_over_http(docker_server, docker_client):
     location = submit(server, "hostile_sleep", "seconds=1;steps=2")
     assert final(location).xpath("//wps:ProcessSucceeded", namespaces=NS)
     # a fresh container is waiting for the next job
-    wait_for(lambda: docker_client.api.containers(filters={"label": "pywps.pool"}), timeout=30)
+    wait_for(lambda: engine_client.api.containers(filters={"label": "pywps.pool"}), timeout=30)

@@ -12,11 +12,11 @@ from tests.docker.conftest import IMAGE, IN_CI
 pytestmark = pytest.mark.docker
 
 
-def test_worker_image_defaults(docker_client):
-    config = docker_client.images.get(IMAGE).attrs["Config"]
+def test_worker_image_defaults(engine_client):
+    config = engine_client.images.get(IMAGE).attrs["Config"]
     assert config["User"] == "65534:65534"
     assert config["Cmd"][:3] == ["python3", "-m", "pywps.worker"]
-    out = docker_client.containers.run(IMAGE, ["python3", "-c", "import pywps.worker, lxml.etree; print('ok')"],
+    out = engine_client.containers.run(IMAGE, ["python3", "-c", "import pywps.worker, lxml.etree; print('ok')"],
                                        network_mode="none", remove=True)
     assert out.strip() == b"ok"
 

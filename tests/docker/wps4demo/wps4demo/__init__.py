@@ -1,0 +1,1 @@
+"""A PyWPS 4 process module and its WSGI app, for the ``docker_transport = wps`` tests (tests/docker)."""
