@@ -377,12 +377,11 @@ class Operations:
 
     def dismiss(self, request: DismissRequest) -> Reply:
         """Dismiss 2.0.0: ``dismissed`` is committed and the runner stopped (process group killed, container
-        removed, batch job cancelled); a job that has already ended is answered as it is."""
+        removed, batch job cancelled); a job that has already ended is dismissed and its results removed."""
         from pywps.encode import wps2
 
         job = self._job(request.job_id)
-        if not job.is_final:
-            job = self.dispatcher.dismiss(job.id)
+        job = self.dispatcher.dismiss(job.id, discard_results=True)
         return Reply(xml_bytes(wps2.status_info(job)), headers={"Cache-Control": "no-cache"})
 
 

@@ -7,7 +7,7 @@ import shutil
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from pywps.exceptions import InvalidParameterValue, NoApplicableCode
+from pywps.exceptions import NoApplicableCode, NoSuchJob
 from pywps.jobs.model import JobRecord, JobStatus
 from pywps.requestmodel import ExecuteRequest
 
@@ -24,7 +24,7 @@ class OperatorActions:
     def job(self, job_id: str) -> JobRecord:
         job = self.d.store.get(job_id)
         if job is None:
-            raise InvalidParameterValue(f"no job {job_id!r}", locator="jobid")
+            raise NoSuchJob(f"no job {job_id!r}", locator="jobid")
         return job
 
     def dismiss(self, job_id: str, reason: str = "Job dismissed by the client",

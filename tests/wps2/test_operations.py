@@ -261,9 +261,12 @@ def test_result_not_ready_then_dismiss(client):
     no_slot_taken(client)
 
 
-def test_dismiss_of_a_finished_job_answers_its_state(client):
+def test_dismiss_of_a_finished_job_discards_its_results(client):
     root = ok(post(client, execute("say_hello", literal("name", "done"))), "Result")
-    assert status_of(ok(get(client, request="Dismiss", jobId=job_id_of(root)), "StatusInfo")) == "Succeeded"
+    job_id = job_id_of(root)
+    assert status_of(ok(get(client, request="Dismiss", jobId=job_id), "StatusInfo")) == "Dismissed"
+    gone = get(client, request="GetResult", jobId=job_id)
+    assert gone.status_code == 404 and b"NoSuchJob" in gone.get_data()
 
 
 def test_dismiss_of_a_queued_job(make_client):
