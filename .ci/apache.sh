@@ -116,8 +116,14 @@ running() { [ -f "/var/run/apache2-$INSTANCE/apache2.pid" ] && kill -0 "$(cat "/
 
 stop() {
     if [ -d "$CONFDIR" ] && running; then
+        local pid
+        pid="$(cat "/var/run/apache2-$INSTANCE/apache2.pid")"
         ctl stop || true
-        for _ in $(seq 100); do running || break; sleep 0.1; done
+        # the parent removes its pid file first and exits once its children are gone
+        for _ in $(seq 300); do
+            [ -d "/proc/$pid" ] && [ "$(awk '/^State:/ {print $2}' "/proc/$pid/status" 2>/dev/null)" != Z ] || break
+            sleep 0.1
+        done
     fi
     rm -f "/var/run/apache2-$INSTANCE/apache2.pid"
     say "stopped"

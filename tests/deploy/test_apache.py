@@ -51,8 +51,9 @@ class Apache:
         return f"{self.url}/wps"
 
     def ctl(self, *args: str) -> None:
-        subprocess.run([APACHECTL, *args], env={**os.environ, "APACHE_CONFDIR": str(self.confdir)}, check=True,
-                       capture_output=True, timeout=60)
+        out = subprocess.run([APACHECTL, *args], env={**os.environ, "APACHE_CONFDIR": str(self.confdir)},
+                             capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, f"apache2ctl {' '.join(args)}: {out.stdout}{out.stderr}"
 
     def daemon_pids(self) -> set[int]:
         """The mod_wsgi daemon processes (display-name=%{GROUP}: "(wsgi:pywps)"), children of Apache's
@@ -71,18 +72,29 @@ class Apache:
                 continue
         return pids
 
-    def parent_running(self) -> bool:
-        """Whether Apache's parent process of this instance runs (Debian: /var/run/apache2-NAME/apache2.pid)."""
-        pidfile = Path("/var/run") / self.confdir.name / "apache2.pid"
+    def parent_pid(self) -> int | None:
+        """Apache's parent process of this instance (Debian: /var/run/apache2-NAME/apache2.pid)."""
         try:
-            pid = int(pidfile.read_text().strip())
+            return int((Path("/var/run") / self.confdir.name / "apache2.pid").read_text().strip())
         except (OSError, ValueError):
-            return False
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            return False
-        return state != "Z"
+            return None
+
+    def stop_and_wait(self, timeout: float = 60) -> None:
+        """`apachectl stop`, then wait for the parent to exit: it removes its pid file first, and holds the
+        listening socket until its children are gone."""
+        parent = self.parent_pid()
+        self.ctl("stop")
+
+        def gone() -> bool:
+            if parent is None:
+                return not self.daemon_pids()
+            try:
+                state = Path(f"/proc/{parent}/stat").read_text().rsplit(")", 1)[1].split()[0]
+            except (OSError, IndexError):
+                return True
+            return state == "Z"
+
+        wait_until(gone, timeout, what="Apache's parent process exited")
 
     def log_size(self) -> int:
         return self.error_log.stat().st_size
@@ -243,8 +255,7 @@ def test_jobs_finish_across_graceful_and_restart_without_requests(apache: Apache
         if how == "graceful":
             apache.ctl("graceful")
         else:
-            apache.ctl("stop")
-            wait_until(lambda: not apache.daemon_pids() and not apache.parent_running(), 30, what="Apache stopped")
+            apache.stop_and_wait()
             apache.ctl("start")
         wait_until(lambda: apache.daemon_pids() and not (apache.daemon_pids() & before), 30,
                    what="new daemon processes")
