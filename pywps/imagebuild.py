@@ -228,10 +228,14 @@ def build_worker_image(tag: str = WORKER_TAG, project_dir: Path = PROJECT_DIR, c
 
 
 def build_wps_image(requirements: Iterable[str], tag: str = WPS_TAG, project_dir: Path = PROJECT_DIR,
-                    cache_dir: Path = CACHE_DIR, client: Any = None, labels: dict[str, str] | None = None) -> str:
+                    cache_dir: Path = CACHE_DIR, client: Any = None, labels: dict[str, str] | None = None,
+                    command: str | None = None) -> str:
     """An image of a third-party WPS for ``docker_transport = wps``: the base image and ``requirements``
-    only (e.g. ``pywps==4.8.1 gunicorn ./myprocesses``), not this package; ``docker/wps.Dockerfile``."""
+    only (e.g. ``pywps==4.8.1 gunicorn ./myprocesses``), not this package; ``docker/wps.Dockerfile``.
+    ``command`` is how the image serves its WPS (label ``pywps.wps_command``, used over
+    ``[processing] docker_wps_command``), e.g. ``gunicorn --bind unix:{socket} myprocesses.app:application``."""
     requirements = list(requirements)
+    labels = {**(labels or {}), **({"pywps.wps_command": command} if command else {})}
     if not requirements:
         raise ImageBuildError("a WPS image needs its requirements (-r pywps==4.8.1 -r gunicorn -r ./myprocs)")
     client = client or _client()
@@ -257,6 +261,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--server", action="store_true", help=f"build the server image ({SERVER_TAG})")
     parser.add_argument("--wps", action="store_true",
                         help=f"build an image of a third-party WPS from the -r requirements only ({WPS_TAG})")
+    parser.add_argument("--wps-command", metavar="CMD",
+                        help="with --wps: how the image serves its WPS, e.g. 'gunicorn --bind unix:{socket} "
+                             "mypkg.app:application' (image label pywps.wps_command)")
     parser.add_argument("--base-only", action="store_true", help=f"only make sure {BASE_TAG} exists")
     parser.add_argument("--tag", help="tag of the worker (or server) image")
     parser.add_argument("--requirement", "-r", action="append", default=[], metavar="REQ",
@@ -274,7 +281,8 @@ def run(args: argparse.Namespace, echo: Callable[[str], None] = print) -> int:
         if args.base_only:
             return 0
         if args.wps:
-            tag = build_wps_image(args.requirement, args.tag or WPS_TAG, cache_dir=args.cache_dir, client=client)
+            tag = build_wps_image(args.requirement, args.tag or WPS_TAG, cache_dir=args.cache_dir, client=client,
+                                  command=args.wps_command)
             echo(f"WPS image {tag}: built")
             return 0
         if args.worker or not args.server:

@@ -49,6 +49,7 @@ LABEL_MEMORY = "pywps.memory"
 LABEL_PIDS = "pywps.pids_limit"
 LABEL_POOL = "pywps.pool"
 LABEL_TRANSPORT = "pywps.transport"
+LABEL_WPS_COMMAND = "pywps.wps_command"   # on an image: how it serves its WPS (docker_transport = wps)
 TRANSPORTS = ("worker", "wps")
 FORBIDDEN_NETWORKS = ("bridge", "default", "host")
 _WAIT_CHUNK = 1.0
@@ -138,7 +139,7 @@ class DockerSettings:
         if settings.transport not in TRANSPORTS:
             raise ConfigurationError(f"[processing] docker_transport = {settings.transport!r}: expected worker "
                                      "or wps")
-        if settings.transport == "wps" and "{socket}" not in settings.wps_command:
+        if settings.transport == "wps" and settings.wps_command and "{socket}" not in settings.wps_command:
             raise ConfigurationError("[processing] docker_wps_command must name {socket}: the server in the "
                                      "container listens there")
         if settings.network.lower() in FORBIDDEN_NETWORKS:
@@ -323,6 +324,7 @@ class Container(Processing):
         self._followers: dict[str, wpsproxy.Follower] = {}
         self._follow_tried: dict[str, float] = {}
         self._is_podman: bool | None = None
+        self._image_commands: dict[str, str | None] = {}
 
     # -- engine ------------------------------------------------------------------------------------
     @property
@@ -377,7 +379,12 @@ class Container(Processing):
         job_id, process_identifier = job.id, job.process
         kwargs = self._hardened(s.image_for(process_identifier), jobdir.indir.absolute(), jobdir.outdir.absolute())
         if s.transport == "wps":  # the image's WPS server, listening on a socket in out/
-            kwargs["command"] = s.wps.argv(jobdir.read_job())
+            template = self._image_command(kwargs["image"]) or s.wps_command
+            if template:  # else the image's own CMD, told where to listen by PYWPS_WPS_SOCKET
+                try:
+                    kwargs["command"] = s.wps.argv(jobdir.read_job(), template)
+                except wpsproxy.TransportError as exc:
+                    raise NoApplicableCode(f"docker: {exc}") from None
             kwargs["environment"].update({"PYWPS_CFG": f"{s.inp_dir.rstrip('/')}/{wpsproxy.SERVER_CFG}",
                                           "PYWPS_WPS_SOCKET": s.wps.socket})
         else:
@@ -496,6 +503,18 @@ class Container(Processing):
             self._followers[handle] = follower
             self._follow_tried[handle] = time.monotonic()
         follower.start()
+
+    def _image_command(self, image: str) -> str | None:
+        """The WPS command an image declares (its ``pywps.wps_command`` label), None when it has none."""
+        import docker.errors
+
+        if image not in self._image_commands:
+            try:
+                labels = (self.client.api.inspect_image(image).get("Config") or {}).get("Labels") or {}
+            except docker.errors.ImageNotFound:
+                return None  # the create that follows says so
+            self._image_commands[image] = labels.get(LABEL_WPS_COMMAND) or None
+        return self._image_commands[image]
 
     def _ops(self, handle: str) -> wpsproxy.EngineOps:
         """What a follower may do to its container."""

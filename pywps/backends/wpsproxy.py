@@ -83,13 +83,18 @@ class WpsSettings:
         """The socket's path inside the container."""
         return f"{self.out_dir.rstrip('/')}/{SOCKET_DIR}/{SOCKET_NAME}"
 
-    def argv(self, job: dict[str, Any]) -> list[str]:
-        """The container's command: ``docker_wps_command`` split like a shell would, placeholders filled."""
+    def argv(self, job: dict[str, Any], command: str | None = None) -> list[str]:
+        """The container's command: ``command`` (default ``docker_wps_command``) split like a shell would,
+        placeholders ``{socket}``, ``{config}``, ``{inp_dir}``, ``{out_dir}``, ``{module}``, ``{identifier}``
+        filled."""
         process = job.get("process") or {}
         values = {"socket": self.socket, "config": f"{self.inp_dir.rstrip('/')}/{SERVER_CFG}",
                   "inp_dir": self.inp_dir, "out_dir": self.out_dir, "module": process.get("module", ""),
                   "identifier": process.get("identifier", "")}
-        return [part.format(**values) for part in shlex.split(self.command)]
+        try:
+            return [part.format(**values) for part in shlex.split(command or self.command)]
+        except (KeyError, ValueError, IndexError) as exc:
+            raise TransportError(f"the WPS command {command or self.command!r} cannot be used: {exc}") from None
 
 
 # -- HTTP over the Unix socket ------------------------------------------------------------------------------
@@ -844,6 +849,8 @@ class Follower(threading.Thread):
             try:
                 state = self._run_job(state)
             except TransportError as exc:
+                if self.ops.state() in ("exited", "dead", "gone"):
+                    return  # the container ended meanwhile (a limit, a cancel): the engine says why
                 log.warning("job %s: %s", self.jobdir.name, exc)
                 state = {**state, "phase": "collected", "staged": [],
                          "result": {"outputs": [], "exception": {"code": "NoApplicableCode", "locator": "",

@@ -33,7 +33,7 @@ WPS4_WORKER_IMAGE = "pywps-worker-wps4demo:latest"  # the worker image + wps4dem
 # The in-container server of docker_transport = wps: this project's own (the worker image has gunicorn) ...
 WPS_COMMAND = ("env PYWPS_PROCESSES=pywps.processes.hostile:testing_processes gunicorn --bind unix:{socket} "
                "--workers 1 --threads 4 --timeout 0 pywps.wsgi:application")
-# ... or PyWPS 4.8.1 serving wps4demo
+# ... or PyWPS 4.8.1 serving wps4demo (the image's label pywps.wps_command says so)
 WPS4_COMMAND = "gunicorn --bind unix:{socket} --workers 1 --threads 4 --timeout 0 wps4demo.app:application"
 
 # identifier -> (module, class) of the processes the tests run inside containers
@@ -141,7 +141,8 @@ def wps4_images(engine, engine_client) -> tuple[str, str]:
         if not _current(engine_client, WPS4_IMAGE, digest):
             try:
                 imagebuild.build_wps_image(["pywps==4.8.1", "gunicorn", str(source)], tag=WPS4_IMAGE,
-                                           client=engine_client, labels={"pywps.test.source": digest})
+                                           client=engine_client, labels={"pywps.test.source": digest},
+                                           command=WPS4_COMMAND)
             except imagebuild.ImageBuildError as exc:
                 _unavailable(f"the PyWPS 4.8.1 image could not be built: {exc}")
         if not _current(engine_client, WPS4_WORKER_IMAGE, digest):
