@@ -2,12 +2,14 @@
 
     python bench/profile_sync.py                 # 100 sequential say_hello Executes, SQLite in a temp dir
     python bench/profile_sync.py -n 200 --top 30 --identifier add --inputs "a=1;b=2"
+    python bench/profile_sync.py -n 300 --forkserver false     # jobs forked by the server itself
 
 Builds the app with ``create_app`` on a temp pywps.cfg (no HTTP, no gunicorn: the Werkzeug test client),
 then reports per request: wall time, the server process's CPU time (request and dispatcher threads) and the
-forked job's CPU time (user / system, minor page faults) from ``getrusage``. ``--job-profile`` profiles
-``run_job`` with cProfile (CPU clock) in each child, ``--server-profile`` the request thread (both add
-their overhead to the CPU figures).
+forked job's CPU time (user / system, minor page faults): from ``getrusage`` for jobs the server forks, from
+the fork server's ``/proc`` entry (its own time, and its reaped children's) for jobs it forks.
+``--job-profile`` profiles ``run_job`` with cProfile (CPU clock) in each child (jobs forked by the server
+only), ``--server-profile`` the request thread (both add their overhead to the CPU figures).
 """
 
 from __future__ import annotations
@@ -49,6 +51,16 @@ def _usage(who: int) -> tuple[float, float, int]:
     return r.ru_utime, r.ru_stime, r.ru_minflt
 
 
+def _zygote_usage(pid: int | None) -> tuple[tuple[float, float, int], float]:
+    """The fork server's reaped children (user, system, minor faults) and its own CPU seconds."""
+    if pid is None:
+        return (0.0, 0.0, 0), 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    with open(f"/proc/{pid}/stat", "rb") as handle:
+        f = handle.read().rsplit(b")", 1)[1].split()
+    return (int(f[13]) / tick, int(f[14]) / tick, int(f[8])), (int(f[11]) + int(f[12])) / tick
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=100, help="sequential Executes to measure")
@@ -57,6 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=20, help="functions to list per profile")
     parser.add_argument("--job-profile", action="store_true", help="cProfile run_job in every job process")
     parser.add_argument("--server-profile", action="store_true", help="cProfile the request thread")
+    parser.add_argument("--forkserver", choices=["true", "false"], default="true",
+                        help="[processing] forkserver (default true)")
     args = parser.parse_args(argv)
 
     import pywps.worker as worker
@@ -85,8 +99,16 @@ def main(argv: list[str] | None = None) -> int:
         "server": {"url": "http://127.0.0.1/wps", "outputurl": "http://127.0.0.1/outputs/",
                    "outputpath": directory / "outputs", "workdir": directory / "work"},
         "logging": {"database": f"sqlite:///{directory / 'jobs.sqlite'}", "level": "WARNING"},
+        "processing": {"forkserver": args.forkserver},
     })
     app = create_app(load([cfg]), example_processes())
+    backend = app.extensions["pywps"]["dispatcher"].backend
+    if args.forkserver == "true":
+        if args.job_profile:
+            raise SystemExit("--job-profile needs --forkserver false (the zygote does not run this script)")
+        if not backend.forkserver_ready(60):
+            raise SystemExit("the fork server did not start")
+    zygote = backend.forkserver.pid if backend.forkserver else None
     client = client_for(app)
     query = (f"/wps?service=WPS&request=Execute&version=1.0.0&identifier={args.identifier}"
              f"&DataInputs={args.inputs}")
@@ -101,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
 
     server_profile = cProfile.Profile(time.thread_time) if args.server_profile else None
     self0, child0 = _usage(resource.RUSAGE_SELF), _usage(resource.RUSAGE_CHILDREN)
+    zchild0, zself0 = _zygote_usage(zygote)
     threads0 = _thread_cpu()
     start = time.perf_counter()
     for _ in range(args.n):
@@ -112,6 +135,11 @@ def main(argv: list[str] | None = None) -> int:
     wall = time.perf_counter() - start
     time.sleep(0.3)  # let the waiter threads reap the last child
     self1, child1 = _usage(resource.RUSAGE_SELF), _usage(resource.RUSAGE_CHILDREN)
+    zchild1, zself1 = _zygote_usage(zygote)
+    if zygote is not None and backend.forkserver.pid != zygote:
+        raise SystemExit("the fork server was restarted during the run")
+    child0 = tuple(a + b for a, b in zip(child0, zchild0, strict=True))
+    child1 = tuple(a + b for a, b in zip(child1, zchild1, strict=True))
     threads1 = _thread_cpu()
     app.extensions["pywps"]["dispatcher"].stop()
 
@@ -128,9 +156,14 @@ def main(argv: list[str] | None = None) -> int:
             print(f"    {name:<28} {used * 1000 / n:7.2f} ms")
     server_cpu = (self1[0] - self0[0]) + (self1[1] - self0[1])
     print(f"    {'ended threads (job waiters)':<28} {(server_cpu - accounted) * 1000 / n:7.2f} ms")
-    print(f"  job process CPU      {((child1[0] - child0[0]) + (child1[1] - child0[1])) * 1000 / n:7.2f} ms "
+    job_cpu = (child1[0] - child0[0]) + (child1[1] - child0[1])
+    print(f"  job process CPU      {job_cpu * 1000 / n:7.2f} ms "
           f"(user {(child1[0] - child0[0]) * 1000 / n:.2f}, system {(child1[1] - child0[1]) * 1000 / n:.2f}, "
           f"{(child1[2] - child0[2]) / n:.0f} minor page faults)")
+    print(f"  fork server CPU      {(zself1 - zself0) * 1000 / n:7.2f} ms "
+          f"({'pid ' + str(zygote) if zygote else 'none: jobs forked by the server'})")
+    total = server_cpu + job_cpu + (zself1 - zself0)
+    print(f"  total CPU            {total * 1000 / n:7.2f} ms per job (server + job + fork server)")
     files = [str(p) for p in profiles.iterdir()]
     if files:
         stats = pstats.Stats(*files, stream=sys.stdout)

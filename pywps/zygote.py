@@ -55,7 +55,8 @@ log = logging.getLogger(__name__)
 #: how the zygote starts: read the boot message, take the server's sys.path, serve
 BOOT = ("import sys;from json import loads;from socket import socket;s=socket(fileno=int(sys.argv[1]));"
         "m=loads(s.recv(1048576));sys.path[:]=m['path'];from pywps.zygote import serve;serve(s,m)")
-MAX_MESSAGE = 1 << 20
+MAX_MESSAGE = 1 << 20            # server -> zygote (a profile: configuration and process specs)
+REPLY_MAX = 1 << 16              # zygote -> server (a reply, an exit, a profile's loaded identifiers)
 #: how long a start waits for the zygote's answer (it may be importing a profile's processes)
 FORK_TIMEOUT = 30.0
 #: restarts allowed within RESTART_WINDOW seconds before the server forks jobs itself for good
@@ -370,7 +371,7 @@ class ForkServer:
 
     def _read(self, zygote: _Zygote) -> None:
         """Dispatch the zygote's messages until it goes; then fail what was in flight and restart it."""
-        buffer = bytearray(MAX_MESSAGE)
+        buffer = bytearray(REPLY_MAX)
         while True:
             try:
                 size = zygote.sock.recv_into(buffer)
@@ -574,7 +575,11 @@ def serve(sock: socket.socket, boot: dict[str, Any]) -> None:
         profiles[int(message["profile"])] = (config, limits, loaded)
         gc.collect()
         gc.freeze()  # what the children inherit stays out of their collections: fewer copy-on-write faults
-        send({"profile": message["profile"], "loaded": sorted(loaded), "skipped": skipped})
+        reply = {"profile": message["profile"], "loaded": sorted(loaded),
+                 "skipped": {k: v[:200] for k, v in skipped.items()}}
+        if len(json.dumps(reply)) > REPLY_MAX:
+            reply["skipped"] = {}   # the server still learns what it may fork here
+        send(reply)
 
     def fork(message: dict[str, Any]) -> None:
         profile = profiles.get(int(message["profile"]))
