@@ -68,14 +68,15 @@ def test_every_daemon_process_forks_its_jobs_from_its_zygote(apache: Apache):  #
 
     deadline = time.monotonic() + 60
     while True:  # a zygote may still be loading when the daemon starts: the daemon forks until it answers
-        location = submit(apache.wps, "sleep", "delay=2")
+        location = submit(apache.wps, "sleep", "delay=5")
         pid = running_pid(apache, job_id(location))
         forker = parent(pid)
+        session = _stat(pid)[3]
         assert wait_final(location, 60, apache.static)[0] == "ProcessSucceeded"
         if is_zygote(forker) or time.monotonic() > deadline:
             break
     assert is_zygote(forker) and parent(forker) in daemons
-    assert _stat(pid)[3] == str(pid)   # the job leads its own session
+    assert session == str(pid)   # the job leads its own session
 
 
 def test_a_killed_zygote_is_replaced_and_its_job_finishes(apache: Apache):  # noqa: F811
