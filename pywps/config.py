@@ -143,6 +143,10 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "callback_timeout": Key("10", "duration"),
         "html": Key("true", "bool"),
     },
+    "metrics": {
+        "enabled": Key("false", "bool"),
+        "token": Key(""),
+    },
     "metadata:main": {
         "identification_title": Key("PyWPS Processing Service"),
         "identification_abstract": Key("Geoprocessing over OGC WPS; each job runs isolated from the server."),
@@ -243,6 +247,14 @@ class ProcessingSettings:
     scheduler_environment: str
     drmaa_native_specification: str
     workdir: Path                  # [server] workdir, where backends keep their own files (docker pool)
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    """``[metrics]``: the Prometheus endpoint, off unless enabled; a token protects it when set."""
+
+    enabled: bool
+    token: str
 
 
 @dataclass(frozen=True)
@@ -477,7 +489,7 @@ class Config:
 
     def _forget_sections(self) -> None:
         """A raw value changed: the typed sections are parsed again when next read."""
-        for name in ("server", "processing", "jobs", "logging", "metadata", "ogcapi"):
+        for name in ("server", "processing", "jobs", "logging", "metadata", "ogcapi", "metrics"):
             self.__dict__.pop(name, None)
 
     # -- the typed sections ----------------------------------------------------------------------
@@ -516,6 +528,10 @@ class Config:
                            if val.strip()},
             workdir=self.server.workdir, **fields,
         )
+
+    @functools.cached_property
+    def metrics(self) -> MetricsSettings:
+        return MetricsSettings(enabled=self.value("metrics", "enabled"), token=self.value("metrics", "token"))
 
     @functools.cached_property
     def jobs(self) -> JobsSettings:
@@ -596,7 +612,7 @@ class Config:
         for section, keys in SCHEMA.items():
             for key in keys:
                 self.value(section, key)
-        for name in ("server", "processing", "jobs", "logging", "metadata", "ogcapi"):
+        for name in ("server", "processing", "jobs", "logging", "metadata", "ogcapi", "metrics"):
             getattr(self, name)
         problems = []
         for path, section, key in self.unknown:

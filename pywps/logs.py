@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import logging.handlers
 
 from pywps.config import Config
 
@@ -15,7 +16,8 @@ def configure_logging(config: Config) -> None:
     fmt = config.logging.format or "%(asctime)s %(levelname)s %(name)s %(message)s"
     handler: logging.Handler
     filename = config.logging.file
-    handler = logging.FileHandler(filename) if filename else logging.StreamHandler()
+    # WatchedFileHandler: logrotate may move the file away (no copytruncate needed)
+    handler = logging.handlers.WatchedFileHandler(filename) if filename else logging.StreamHandler()
     handler.setFormatter(logging.Formatter(fmt))
     for name in ("pywps", "PYWPS"):
         logger = logging.getLogger(name)

@@ -273,8 +273,8 @@ def install(app: Any, config: Any, dispatcher: Any) -> None:
     """Add ``/health`` and ``/metrics`` to the Flask ``app`` and count every request it answers."""
     from flask import Response, g, request
 
-    enabled = config.getbool("metrics", "enabled", False)
-    token = config.getstr("metrics", "token")
+    enabled = config.metrics.enabled
+    token = config.metrics.token
     counters = HttpCounters(config.workdir / "metrics")
     app.extensions.setdefault("pywps", {})["http_counters"] = counters
 

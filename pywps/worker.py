@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from pywps.exceptions import NoApplicableCode, ProcessError
+from pywps.execute import run_process  # at import: a job forked while another thread imports it would hang
 from pywps.jobs.jobdir import JobDir
 from pywps.registry import load_process
 from pywps.requestmodel import ExecuteRequest
@@ -77,8 +78,6 @@ def run_job(jobdir: JobDir, process: Any | None = None, config_loaded: bool = Fa
             process = load_process(job["process"])
         workdir = jobdir.outdir / "work"
         workdir.mkdir(exist_ok=True)
-        from pywps.execute import run_process
-
         outputs = run_process(
             process, request, workdir=workdir, outdir=jobdir.files_dir, indir=jobdir.indir,
             status_cb=status_cb, max_single_input_size=int(job.get("limits", {}).get("maxsingleinputsize", 0)),
@@ -97,7 +96,10 @@ def run_job(jobdir: JobDir, process: Any | None = None, config_loaded: bool = Fa
         if isinstance(exc, ProcessError):
             code = _fail(jobdir, pid, done, lock, "NoApplicableCode", "", str(exc))
         else:
-            code = _fail(jobdir, pid, done, lock, "NoApplicableCode", "", _client_message(exc, job.get("debug")))
+            message = _client_message(exc, job.get("debug"))
+            if job.get("job_id"):  # the operator finds the traceback by this id (worker.log, server log)
+                message += f" (job {job['job_id']})"
+            code = _fail(jobdir, pid, done, lock, "NoApplicableCode", "", message)
     finally:
         done.set()
     if job_cleans_workdir(jobdir):

@@ -289,6 +289,9 @@ class Supervisor:
         for instance in dead:
             self._adopt(instance)
             store.remove_instance(instance)
+        registered = {i["id"] for i in store.instances()}
+        for owner in {j.owner for j in store.running()} - registered - {None, self.d.instance}:
+            self._adopt(owner)  # a server that stopped cleanly deregistered: its running jobs are orphans now
         with self._lock:
             sync = set(self._sync_ids)
         for job in store.stale(self.stale_after):
