@@ -273,7 +273,7 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     if args.action == "list":
         for job in store.list(status=_statuses(args.status), process=args.process, limit=args.limit):
             print(f"{job.id}  {job.status.value:<10} {job.percent or 0:>3}%  {job.process:<20} "
-                  f"{_iso(job.created)}  {job.backend} {job.handle or ''}".rstrip())
+                  f"{job.protocol:<6} {_iso(job.created)}  {job.backend} {job.handle or ''}".rstrip())
         return 0
     dispatcher = _dispatcher(args, config, store)
     if args.action == "cleanup":
