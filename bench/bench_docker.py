@@ -1,6 +1,7 @@
 """Per-job cost of mode docker against the floor of a bare ``docker run --rm IMAGE true``, in one run.
 
     python bench/bench_docker.py [-n 20] [--image pywps-worker:latest] [--json out.json]
+    python bench/bench_docker.py --modes floor,execute,execute_wps,floor_podman,execute_podman,execute_podman_wps
 
 Modes, run round-robin so that load on a shared machine hits them alike:
   floor        docker run --rm --network none IMAGE true          (CLI; the floor the issue names)
@@ -8,6 +9,9 @@ Modes, run round-robin so that load on a shared machine hits them alike:
   backend      Container.start + wait + cleanup of say_hello      (the backend alone, job dir included)
   execute      sync Execute of say_hello through create_app()      (parse, store, dispatcher, backend, encode)
   execute_pool the same with docker_pool_size = 2                  (pre-started single-use containers)
+  execute_wps  the same with docker_transport = wps                (this project's WPS in the container)
+  floor_podman, execute_podman, execute_podman_wps                 the same on Podman's Docker-compatible API
+                                                                   (--podman-host; the floor by the docker CLI)
 """
 
 from __future__ import annotations
@@ -50,8 +54,13 @@ def make_config(workdir: Path, image: str, **processing: object) -> Config:
     return config
 
 
-def floor(image: str, network: str | None) -> Callable[[], None]:
-    cmd = ["docker", "run", "--rm", *(["--network", network] if network else []), image, "true"]
+WPS_COMMAND = "gunicorn --bind unix:{socket} --workers 1 --threads 4 --timeout 0 pywps.wsgi:application"
+WPS = {"docker_transport": "wps", "docker_wps_command": WPS_COMMAND}
+
+
+def floor(image: str, network: str | None, host: str | None = None) -> Callable[[], None]:
+    cmd = ["docker", *(["-H", host] if host else []), "run", "--rm", *(["--network", network] if network else []),
+           image, "true"]
     return lambda: subprocess.run(cmd, check=True, capture_output=True)
 
 
@@ -78,12 +87,23 @@ def backend_run(workdir: Path, image: str) -> tuple[Callable[[], None], Callable
     return run, backend.close
 
 
-def execute_run(workdir: Path, image: str, **processing: object) -> tuple[Callable[[], None], Callable[[], None]]:
-    """One synchronous Execute through the whole server, in process (no socket)."""
+def execute_run(workdir: Path, image: str, host: str | None = None,
+                **processing: object) -> tuple[Callable[[], None], Callable[[], None]]:
+    """One synchronous Execute through the whole server, in process (no socket); ``host``: the engine's API."""
     from pywps.processes import example_processes
     from pywps.service import create_app
 
-    app = create_app(make_config(workdir, image, **processing), example_processes())
+    previous = os.environ.get("DOCKER_HOST")
+    if host:  # the backend makes its engine client while the app is made (check()), then keeps it
+        os.environ["DOCKER_HOST"] = host
+    try:
+        app = create_app(make_config(workdir, image, **processing), example_processes())
+        app.extensions["pywps"]["dispatcher"].backend.client  # noqa: B018 - made now, for this engine
+    finally:
+        if previous is None:
+            os.environ.pop("DOCKER_HOST", None)
+        else:
+            os.environ["DOCKER_HOST"] = previous
     client = app.test_client()
     query = {"service": "WPS", "request": "Execute", "version": "1.0.0", "identifier": "say_hello",
              "DataInputs": "name=bench"}
@@ -114,6 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-n", type=int, default=20, help="runs per mode")
     parser.add_argument("--image", default="pywps-worker:latest")
     parser.add_argument("--modes", default="floor,floor_bridge,backend,execute,execute_pool")
+    parser.add_argument("--podman-host", default=os.environ.get("PYWPS_TEST_PODMAN_HOST")
+                        or "unix:///run/pywps-podman/podman.sock", help="Podman's API (.ci/podman.sh start)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
@@ -127,6 +149,10 @@ def main(argv: list[str] | None = None) -> int:
             "backend": lambda: backend_run(root / "backend", args.image),
             "execute": lambda: execute_run(root / "execute", args.image),
             "execute_pool": lambda: execute_run(root / "pool", args.image, docker_pool_size=2),
+            "execute_wps": lambda: execute_run(root / "wps", args.image, **WPS),
+            "floor_podman": lambda: (floor(args.image, "none", args.podman_host), lambda: None),
+            "execute_podman": lambda: execute_run(root / "podman", args.image, args.podman_host),
+            "execute_podman_wps": lambda: execute_run(root / "podman-wps", args.image, args.podman_host, **WPS),
         }
         modes = [m for m in args.modes.split(",") if m]
         runners = {m: makers[m]() for m in modes}
@@ -150,11 +176,13 @@ def main(argv: list[str] | None = None) -> int:
     load_after = os.getloadavg()[0]
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
           f"load average {load_before:.2f} before, {load_after:.2f} after")
-    base = results.get("floor", {}).get("median")
-    print(f"{'mode':<14}{'min':>9}{'median':>9}{'p90':>9}{'x floor':>9}   (ms, n={args.n}, image {args.image})")
+    print(f"{'mode':<20}{'min':>9}{'median':>9}{'p90':>9}{'x floor':>9}   (ms, n={args.n}, image {args.image}; "
+          "podman modes against the podman floor)")
     for mode, r in results.items():
+        floor_mode = "floor_podman" if "podman" in mode else "floor"
+        base = results.get(floor_mode, {}).get("median")
         ratio = f"{r['median'] / base:.2f}" if base else "-"
-        print(f"{mode:<14}{r['min']:9.0f}{r['median']:9.0f}{r['p90']:9.0f}{ratio:>9}")
+        print(f"{mode:<20}{r['min']:9.0f}{r['median']:9.0f}{r['p90']:9.0f}{ratio:>9}")
     if args.json:
         args.json.write_text(json.dumps({"n": args.n, "image": args.image, "results": results,
                                          "load": [load_before, load_after]}, indent=2))

@@ -48,6 +48,9 @@ from pywps.jobs.handback import xml_safe
 from pywps.jobs.jobdir import JOB_JSON, JobDir, write_json_atomic
 
 log = logging.getLogger(__name__)
+_owslib_log = logging.getLogger("owslib.wps")
+if _owslib_log.level == logging.NOTSET:  # it logs every status document it reads at INFO: once a second per job
+    _owslib_log.setLevel(logging.WARNING)
 
 SOCKET_DIR = "socket"              # out/socket/: the host's, writable for the container until it listens
 SOCKET_NAME = "wps.sock"
@@ -655,7 +658,7 @@ def server_config(job: dict[str, Any], settings: WpsSettings) -> str:
                    "outputpath": f"{server}/outputs", "workdir": f"{server}/work", "temp_path": "/tmp",
                    "allowedinputpaths": settings.inp_dir, "maxsingleinputsize": limit,
                    "maxrequestsize": "1gb", "parallelprocesses": "2", "cleantempdir": "true"},
-        "processing": {"mode": "multiprocessing"},
+        "processing": {"mode": "multiprocessing", "forkserver": "false"},  # one job: fork it directly
         "logging": {"database": f"sqlite:///{server}/pywps-logs.sqlite", "file": "", "level": "INFO"},
         "jobs": {"poll_interval": "0.05"},
     }
