@@ -70,6 +70,11 @@ class TransportError(Exception):
     """The in-container server cannot be followed; the message says why (the job fails with it)."""
 
 
+class HostileAnswer(TransportError):
+    """The in-container server answered what no honest server would (too large, a redirect, entities, a URL
+    elsewhere): the job fails at once, no retry."""
+
+
 @dataclass(frozen=True)
 class WpsSettings:
     """What the transport needs of ``[processing]``."""
@@ -159,7 +164,7 @@ def _read(response: Any, cap: int, sink: Any = None) -> bytes:
         for chunk in response.iter_content(_CHUNK):
             size += len(chunk)
             if size > cap:
-                raise TransportError(f"the WPS server in the container sent more than {cap} bytes")
+                raise HostileAnswer(f"the WPS server in the container sent more than {cap} bytes")
             if sink is None:
                 chunks.append(chunk)
             else:
@@ -173,7 +178,7 @@ def _target(url: str) -> str:
     """The path and query of a URL the in-container server named (its host is never contacted)."""
     parts = urlsplit(url or "")
     if parts.scheme not in ("http", "https") or not parts.path.startswith("/"):
-        raise TransportError(f"the WPS server in the container named {xml_safe(url, 200)!r}, not an http URL "
+        raise HostileAnswer(f"the WPS server in the container named {xml_safe(url, 200)!r}, not an http URL "
                              "of its own")
     return f"http://localhost{parts.path}" + (f"?{parts.query}" if parts.query else "")
 
@@ -188,7 +193,7 @@ def http(session: Any, method: str, url: str, cap: int, body: bytes | None = Non
     # a document may come with an error status (an ExceptionReport is 400 or 500); a file may not
     if not (200 <= code < 300 or (code >= 400 and sink is None)):
         response.close()
-        raise TransportError(f"the WPS server in the container answered HTTP {response.status_code} to "
+        raise HostileAnswer(f"the WPS server in the container answered HTTP {response.status_code} to "
                              f"{method} {xml_safe(urlsplit(url).path, 200)}")
     return _read(response, cap, sink)
 
@@ -335,11 +340,12 @@ def parse_status(data: bytes) -> InnerStatus:
 
     try:
         root = parse_xml(data)
-    except NoApplicableCode as exc:
-        raise TransportError(f"the WPS server in the container sent no valid XML ({exc.description})") from None
+    except NoApplicableCode as exc:  # a DTD is hostile; a truncated document may be one being rewritten
+        error = HostileAnswer if "DTD" in exc.description else TransportError
+        raise error(f"the WPS server in the container sent no valid XML ({exc.description})") from None
     local = root.tag.rsplit("}", 1)[-1]
     if local not in ("ExecuteResponse", "ExceptionReport"):
-        raise TransportError(f"the WPS server in the container sent a {xml_safe(local, 60)} document")
+        raise HostileAnswer(f"the WPS server in the container sent a {xml_safe(local, 60)} document")
     execution = WPSExecution()
     try:
         execution.parseResponse(root)
@@ -966,10 +972,12 @@ class Follower(threading.Thread):
             try:
                 status = parse_status(http(session, "GET", state["status_url"], MAX_DOCUMENT, timeout=(5, 30)))
                 failures, failing_since = 0, None
+            except HostileAnswer:
+                raise
             except (requests.RequestException, OSError, TransportError) as exc:
-                failures += 1
+                failures += 1  # a status document being rewritten, a server restarting its workers: retried
                 failing_since = failing_since or time.monotonic()
-                if time.monotonic() - failing_since > 60 and failures > 5:
+                if time.monotonic() - failing_since > 30 and failures > 5:
                     raise TransportError(f"the WPS server in the container stopped answering ({exc})") from None
                 time.sleep(min(1.0, 0.1 * failures))
                 continue

@@ -115,6 +115,7 @@ def test_limits_over_http(docker_server, transport):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("engine", ["docker"], indirect=True)  # a load test: on one engine
 def test_20_concurrent_jobs_respect_parallelprocesses(docker_server):
     server = docker_server(parallel=2, gunicorn_workers=2)
     with ThreadPoolExecutor(10) as pool:
@@ -177,7 +178,7 @@ def test_pause_and_resume_from_cli(docker_server, engine_client, transport):
 
     cli("pause")
     assert [c["State"] for c in job_containers(engine_client, job_id)] == ["paused"]
-    wait_for(lambda: b"paused" in etree.tostring(document(location)).lower(), timeout=10)
+    wait_for(lambda: b"paused" in etree.tostring(document(location)).lower(), timeout=30)
     cli("resume")
     doc = final(location, timeout=60)
     assert doc.xpath("//wps:ProcessSucceeded", namespaces=NS), etree.tostring(doc)
@@ -193,6 +194,7 @@ def test_failing_process_reports_its_own_error(docker_server, transport):
     assert "broken on purpose" in failure_text(doc), resp.text
 
 
+@pytest.mark.parametrize("engine", ["docker"], indirect=True)  # the pool itself runs on both (test_docker_backend)
 def test_pool_mode_over_http(docker_server, engine_client):
     server = docker_server(docker_pool_size=1)
     for name in ("a", "b"):
