@@ -24,6 +24,9 @@ pytestmark = pytest.mark.docker
 NS = {"wps": "http://www.opengis.net/wps/1.0.0", "ows": "http://www.opengis.net/ows/1.1"}
 # the two docker transports: the project's worker in the container, or a WPS server in it (this project's own)
 TRANSPORTS = {"worker": {}, "wps": {"docker_transport": "wps", "docker_wps_command": WPS_COMMAND}}
+# what does not depend on the engine runs on Docker only (the backend's own tests run on both engines); the
+# lifecycle over a real server (restart, cancel, pause from the CLI) runs on both
+ON_DOCKER = pytest.mark.parametrize("engine", ["docker"], indirect=True)
 
 
 @pytest.fixture
@@ -75,6 +78,7 @@ def job_containers(client, job_id: str) -> list:
     return client.api.containers(all=True, filters={"label": f"{LABEL_JOB}={job_id}"})
 
 
+@ON_DOCKER
 @pytest.mark.parametrize("transport", sorted(TRANSPORTS))
 def test_sync_execute_in_a_container(docker_server, engine_client, transport):
     server = docker_server(**TRANSPORTS[transport])
@@ -87,6 +91,7 @@ def test_sync_execute_in_a_container(docker_server, engine_client, transport):
     assert server.get(service="WPS", request="GetCapabilities").status_code == 200
 
 
+@ON_DOCKER
 @pytest.mark.parametrize("transport", sorted(TRANSPORTS))
 def test_async_execute_in_a_container_and_container_removed(docker_server, engine_client, transport):
     server = docker_server(**TRANSPORTS[transport])
@@ -98,6 +103,7 @@ def test_async_execute_in_a_container_and_container_removed(docker_server, engin
     wait_for(lambda: not job_containers(engine_client, job_id), timeout=10)
 
 
+@ON_DOCKER
 @pytest.mark.parametrize("transport", sorted(TRANSPORTS))
 def test_limits_over_http(docker_server, transport):
     limit = 3 if transport == "worker" else 8  # a WPS server starts first: leave the memory job time to run
@@ -115,7 +121,7 @@ def test_limits_over_http(docker_server, transport):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("engine", ["docker"], indirect=True)  # a load test: on one engine
+@ON_DOCKER
 def test_20_concurrent_jobs_respect_parallelprocesses(docker_server):
     server = docker_server(parallel=2, gunicorn_workers=2)
     with ThreadPoolExecutor(10) as pool:
@@ -184,6 +190,7 @@ def test_pause_and_resume_from_cli(docker_server, engine_client, transport):
     assert doc.xpath("//wps:ProcessSucceeded", namespaces=NS), etree.tostring(doc)
 
 
+@ON_DOCKER
 @pytest.mark.parametrize("transport", sorted(TRANSPORTS))
 def test_failing_process_reports_its_own_error(docker_server, transport):
     server = docker_server(**TRANSPORTS[transport])
@@ -194,7 +201,7 @@ def test_failing_process_reports_its_own_error(docker_server, transport):
     assert "broken on purpose" in failure_text(doc), resp.text
 
 
-@pytest.mark.parametrize("engine", ["docker"], indirect=True)  # the pool itself runs on both (test_docker_backend)
+@ON_DOCKER
 def test_pool_mode_over_http(docker_server, engine_client):
     server = docker_server(docker_pool_size=1)
     for name in ("a", "b"):
