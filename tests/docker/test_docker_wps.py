@@ -343,3 +343,34 @@ def test_pywps481_progress_and_raw_output(demo_apps):
     raw = client.post("/wps", data=_execute("demo_text", TEXT_INLINE, "upper", raw=True), content_type="text/xml")
     assert raw.status_code == 200 and raw.get_data() == b"HELLO & GOOD <BYE>\nSECOND LINE", raw.get_data()
     assert raw.headers["Content-Type"].startswith("text/plain")
+
+
+def test_per_process_images_bring_their_own_server(wps4_images, engine_client, jobs_root, monkeypatch):
+    """[docker:images]: say_hello in the worker image (docker_wps_command), demo_echo in the PyWPS 4.8.1 image
+    (its label pywps.wps_command), one backend."""
+    from pywps.backends.docker import LABEL_INSTANCE, Container
+    from pywps.jobs.jobdir import JobDir
+    from pywps.requestmodel import ExecuteRequest, InputValue
+    from tests.docker.conftest import docker_config, remove_containers
+
+    monkeypatch.syspath_prepend(str(WPS4DEMO))
+    config = docker_config(**WPS)
+    config.parser.add_section("docker:images")
+    config.parser.set("docker:images", "demo_echo", WPS4_IMAGE)
+    backend = Container(config.processing, instance_id=f"pytest-images-{os.getpid()}")
+    hello = make_job(jobs_root, "say_hello", name="worker image")
+    echo = JobDir.create(jobs_root, "6d1f0c1e-8a53-4c3e-9f0e-2b7f4c1d9a10")
+    echo.write_job({"job_id": echo.job_id, "limits": {}, "cleantempdir": True,
+                    "process": {"identifier": "demo_echo", "module": "wps4demo.processes", "qualname": "Echo",
+                                "sys_path": []},
+                    "request": ExecuteRequest("demo_echo", inputs=(InputValue("name", data="4.8.1"),)).to_dict()})
+    try:
+        handles = [backend.start(record(hello, "say_hello"), hello), backend.start(record(echo, "demo_echo"), echo)]
+        commands = [engine_client.api.inspect_container(h)["Config"]["Cmd"] for h in handles]
+        assert "pywps.wsgi:application" in commands[0] and "wps4demo.app:application" in commands[1], commands
+        for handle in handles:
+            assert backend.wait(handle, timeout=120).exit_code == 0
+        assert output(hello, "output") == "Hello worker image"
+        assert output(echo, "greeting") == "Hello 4.8.1"
+    finally:
+        remove_containers(engine_client, f"{LABEL_INSTANCE}={backend.instance_id}")
