@@ -324,7 +324,7 @@ class Container(Processing):
         self._followers: dict[str, wpsproxy.Follower] = {}
         self._follow_tried: dict[str, float] = {}
         self._is_podman: bool | None = None
-        self._image_commands: dict[str, str | None] = {}
+        self._image_configs: dict[str, tuple[float, dict[str, Any]]] = {}
 
     # -- engine ------------------------------------------------------------------------------------
     @property
@@ -426,6 +426,10 @@ class Container(Processing):
         }
         if s.read_only and self._podman:  # Podman adds a writable, unsized tmpfs on /var/tmp: keep it shut
             kwargs["tmpfs"]["/var/tmp"] = "ro,noexec,nosuid,nodev,size=4k"
+        if s.read_only:  # an image's VOLUMEs would be writable anonymous volumes: shut them too
+            for path in sorted(self._image_config(image).get("Volumes") or {}):
+                if path not in kwargs["tmpfs"] and path not in (s.inp_dir, s.out_dir):
+                    kwargs["tmpfs"][path] = "ro,noexec,nosuid,nodev,size=4k"
         if s.pids_limit > 0:
             kwargs["pids_limit"] = s.pids_limit
         if s.memory > 0:
@@ -504,17 +508,23 @@ class Container(Processing):
             self._follow_tried[handle] = time.monotonic()
         follower.start()
 
-    def _image_command(self, image: str) -> str | None:
-        """The WPS command an image declares (its ``pywps.wps_command`` label), None when it has none."""
+    def _image_config(self, image: str) -> dict[str, Any]:
+        """An image's ``Config`` (labels, declared volumes), cached for a minute (a tag may be rebuilt);
+        empty when the image is missing."""
         import docker.errors
 
-        if image not in self._image_commands:
+        cached = self._image_configs.get(image)
+        if cached is None or time.monotonic() - cached[0] > 60:
             try:
-                labels = (self.client.api.inspect_image(image).get("Config") or {}).get("Labels") or {}
+                config = self.client.api.inspect_image(image).get("Config") or {}
             except docker.errors.ImageNotFound:
-                return None  # the create that follows says so
-            self._image_commands[image] = labels.get(LABEL_WPS_COMMAND) or None
-        return self._image_commands[image]
+                return {}  # the create that follows says so
+            cached = self._image_configs[image] = (time.monotonic(), config)
+        return cached[1]
+
+    def _image_command(self, image: str) -> str | None:
+        """The WPS command an image declares (its ``pywps.wps_command`` label), None when it has none."""
+        return (self._image_config(image).get("Labels") or {}).get(LABEL_WPS_COMMAND) or None
 
     def _ops(self, handle: str) -> wpsproxy.EngineOps:
         """What a follower may do to its container."""

@@ -26,7 +26,7 @@ from pywps.backends.base import RunnerState
 from pywps.backends.docker import LABEL_TRANSPORT
 from pywps.config import load
 from tests.conftest import free_port, record, wait_for, write_config
-from tests.docker.conftest import WPS4_IMAGE, WPS4_WORKER_IMAGE, WPS4DEMO, WPS_COMMAND, make_job, output
+from tests.docker.conftest import IN_CI, WPS4_IMAGE, WPS4_WORKER_IMAGE, WPS4DEMO, WPS_COMMAND, make_job, output
 
 pytestmark = pytest.mark.docker
 
@@ -374,3 +374,29 @@ def test_per_process_images_bring_their_own_server(wps4_images, engine_client, j
         assert output(echo, "greeting") == "Hello 4.8.1"
     finally:
         remove_containers(engine_client, f"{LABEL_INSTANCE}={backend.instance_id}")
+
+
+@pytest.mark.parametrize("engine", ["docker"], indirect=True)  # the server image is built on Docker
+def test_the_projects_server_image_as_the_wps_in_the_container(engine_client, make_backend, jobs_root):
+    """pywps:latest (the top-level Dockerfile; built here under CI when missing) serves the job; its
+    VOLUME /var/lib/pywps is shut (read-only) like the rest of the root filesystem."""
+    import docker.errors
+
+    from pywps import imagebuild
+    from tests.docker.conftest import _unavailable
+
+    try:
+        engine_client.images.get(imagebuild.SERVER_TAG)
+    except docker.errors.ImageNotFound:
+        if not IN_CI:
+            _unavailable(f"{imagebuild.SERVER_TAG} is not built (pywps image build --server)")
+        imagebuild.build_server_image(client=engine_client)  # ~40 s once; test_docker_images builds it too
+    backend = make_backend(docker_image=imagebuild.SERVER_TAG, docker_transport="wps",
+                           docker_wps_command="gunicorn --bind unix:{socket} --workers 1 pywps.wsgi:application")
+    jobdir = make_job(jobs_root, "say_hello", name="server image")
+    handle = backend.start(record(jobdir, "say_hello"), jobdir)
+    tmpfs = engine_client.api.inspect_container(handle)["HostConfig"]["Tmpfs"]
+    assert tmpfs["/var/lib/pywps"].startswith("ro,"), tmpfs
+    status = backend.wait(handle, timeout=120)
+    assert status.exit_code == 0, (status, jobdir.read_result())
+    assert output(jobdir, "output") == "Hello server image"
