@@ -3,6 +3,7 @@
     python bench/profile_sync.py                 # 100 sequential say_hello Executes, SQLite in a temp dir
     python bench/profile_sync.py -n 200 --top 30 --identifier add --inputs "a=1;b=2"
     python bench/profile_sync.py -n 300 --forkserver false     # jobs forked by the server itself
+    python bench/profile_sync.py -n 300 --async --dispatcher-profile   # asynchronous jobs instead
 
 Builds the app with ``create_app`` on a temp pywps.cfg (no HTTP, no gunicorn: the Werkzeug test client),
 then reports per request: wall time, the server process's CPU time (request and dispatcher threads) and the
@@ -61,6 +62,17 @@ def _zygote_usage(pid: int | None) -> tuple[tuple[float, float, int], float]:
     return (int(f[13]) / tick, int(f[14]) / tick, int(f[8])), (int(f[11]) + int(f[12])) / tick
 
 
+def _wait_all(store, count: int, timeout: float = 600) -> None:
+    """Until ``count`` jobs have ended (asynchronous jobs; sync ones have when their request returns)."""
+    from pywps.jobs.model import FINAL
+
+    deadline = time.monotonic() + timeout
+    while store.count(list(FINAL)) < count:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"only {store.count(list(FINAL))} of {count} jobs ended")
+        time.sleep(0.01)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-n", type=int, default=100, help="sequential Executes to measure")
@@ -69,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--top", type=int, default=20, help="functions to list per profile")
     parser.add_argument("--job-profile", action="store_true", help="cProfile run_job in every job process")
     parser.add_argument("--server-profile", action="store_true", help="cProfile the request thread")
+    parser.add_argument("--async", dest="asynchronous", action="store_true",
+                        help="submit asynchronous jobs (storeExecuteResponse=true&status=true), then wait for all")
+    parser.add_argument("--dispatcher-profile", action="store_true", help="cProfile the dispatcher thread's rounds")
     parser.add_argument("--forkserver", choices=["true", "false"], default="true",
                         help="[processing] forkserver (default true)")
     args = parser.parse_args(argv)
@@ -97,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
         worker.run_job = profiled_run_job
     cfg = write_cfg(directory / "pywps.cfg", {
         "server": {"url": "http://127.0.0.1/wps", "outputurl": "http://127.0.0.1/outputs/",
-                   "outputpath": directory / "outputs", "workdir": directory / "work"},
+                   "outputpath": directory / "outputs", "workdir": directory / "work",
+                   "maxprocesses": args.n + 100},
         "logging": {"database": f"sqlite:///{directory / 'jobs.sqlite'}", "level": "WARNING"},
         "processing": {"forkserver": args.forkserver},
     })
@@ -112,12 +128,29 @@ def main(argv: list[str] | None = None) -> int:
     client = client_for(app)
     query = (f"/wps?service=WPS&request=Execute&version=1.0.0&identifier={args.identifier}"
              f"&DataInputs={args.inputs}")
+    if args.asynchronous:
+        query += "&storeExecuteResponse=true&status=true"
+    store = app.extensions["pywps"]["dispatcher"].store
     body = client.get(query).data
-    if b"ProcessSucceeded" not in body:
+    if not any(word in body for word in (b"ProcessSucceeded", b"ProcessAccepted", b"ProcessStarted")):
         raise SystemExit(f"Execute did not succeed:\n{body.decode()[:2000]}")
     for _ in range(5):
         client.get(query)
+    _wait_all(store, 6)
     time.sleep(0.3)
+    dispatcher_profile = cProfile.Profile(time.thread_time) if args.dispatcher_profile else None
+    if dispatcher_profile:
+        supervisor = app.extensions["pywps"]["dispatcher"].supervisor
+        tick = supervisor.tick
+
+        def profiled_tick() -> None:
+            dispatcher_profile.enable()
+            try:
+                tick()
+            finally:
+                dispatcher_profile.disable()
+
+        supervisor.tick = profiled_tick
     for old in profiles.iterdir():
         old.unlink()
 
@@ -129,9 +162,13 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.n):
         if server_profile:
             server_profile.enable()
-        client.get(query)
+        reply = client.get(query)
+        if reply.status_code != 200 or b"ExceptionReport" in reply.data:
+            raise SystemExit(f"Execute failed:\n{reply.data.decode()[:2000]}")
         if server_profile:
             server_profile.disable()
+    if args.asynchronous:
+        _wait_all(store, 6 + args.n)
     wall = time.perf_counter() - start
     time.sleep(0.3)  # let the waiter threads reap the last child
     self1, child1 = _usage(resource.RUSAGE_SELF), _usage(resource.RUSAGE_CHILDREN)
@@ -144,7 +181,8 @@ def main(argv: list[str] | None = None) -> int:
     app.extensions["pywps"]["dispatcher"].stop()
 
     n = args.n
-    print(f"{n} sequential {args.identifier} Executes, per request:")
+    kind = "asynchronous" if args.asynchronous else "sequential"
+    print(f"{n} {kind} {args.identifier} Executes, per request:")
     print(f"  wall                 {wall * 1000 / n:7.2f} ms")
     print(f"  server process CPU   {((self1[0] - self0[0]) + (self1[1] - self0[1])) * 1000 / n:7.2f} ms "
           f"(user {(self1[0] - self0[0]) * 1000 / n:.2f}, system {(self1[1] - self0[1]) * 1000 / n:.2f})")
@@ -173,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     if server_profile:
         print("\nrequest thread (cProfile, CPU clock):")
         pstats.Stats(server_profile, stream=sys.stdout).sort_stats("cumulative").print_stats(args.top)
+    if dispatcher_profile:
+        print("\ndispatcher thread (cProfile, CPU clock):")
+        pstats.Stats(dispatcher_profile, stream=sys.stdout).sort_stats("cumulative").print_stats(args.top)
     shutil.rmtree(directory, ignore_errors=True)
     return 0
 

@@ -3,6 +3,13 @@
 The child survives a server restart (it is adopted by the next server through its heartbeat), a crash of
 the job cannot touch the server, and cancel kills the child's whole process group. Optional resource
 limits (``[processing] max_memory``, ``max_cpu_time``, ``max_open_files``) are applied with setrlimit.
+
+With ``[processing] forkserver = true`` (the default) the child is forked by this server process's fork
+server (:mod:`pywps.zygote`), a small interpreter holding only the worker and the preloaded processes,
+instead of by the server process itself: the kernel copies and tears down far less per job. Everything
+after the fork is the same (:func:`pywps.zygote.run_child`), and so is the handle ``host:pid:starttime``.
+``max_memory`` (RLIMIT_AS) counts the address space the child inherits: some 40 MiB from the fork server,
+the whole server process (threads and malloc arenas included) when the server forks the job itself.
 """
 
 from __future__ import annotations

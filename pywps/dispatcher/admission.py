@@ -49,6 +49,7 @@ class Admission:
         self.d = dispatcher
         self.config = dispatcher.config
         self._job_config = self.config.for_job()  # what a job may know: no server paths, no credentials
+        self._specs: dict[int, tuple[Any, dict[str, Any]]] = {}  # process_spec per process (it resolves paths)
 
     def prepare(self, process: Any, request: ExecuteRequest, is_async: bool, protocol: str = "wps1",
                 subscriber: dict | None = None) -> tuple[JobRecord, JobDir]:
@@ -69,7 +70,7 @@ class Admission:
             jobdir.write_job({
                 "job_id": job.id,
                 "output_url": f"{self.config.server.outputurl}{job.id}/",
-                "process": process_spec(process),
+                "process": self._spec(process),
                 "request": request_dict,
                 "limits": {"maxsingleinputsize": self.config.server.maxsingleinputsize},
                 "cleantempdir": self.config.server.cleantempdir,
@@ -80,6 +81,15 @@ class Admission:
             jobdir.remove()  # the job never existed: leave nothing behind
             raise
         return job, jobdir
+
+    def _spec(self, process: Any) -> dict[str, Any]:
+        """How a worker finds ``process``, worked out once per process object."""
+        known = self._specs.get(id(process))
+        if known is None or known[0] is not process:
+            if len(self._specs) > 10000:  # processes are the app's; never more than a few hundred
+                self._specs.clear()
+            known = self._specs[id(process)] = (process, process_spec(process))
+        return known[1]
 
     def _fetch_references(self, request: ExecuteRequest, jobdir: JobDir) -> ExecuteRequest:
         if not any(i.kind == "reference" for i in request.inputs):

@@ -78,17 +78,23 @@ class Results:
     # -- progress --------------------------------------------------------------------------------
 
     def progress(self, job: JobRecord, process: Any, percent: int, message: str,
-                 status: JobStatus = JobStatus.STARTED) -> None:
-        """Record a running job's progress (and its status document, when the client asked for one)."""
+                 status: JobStatus = JobStatus.STARTED, handle: str | None = None) -> bool:
+        """Record a running job's progress (and its status document, when the client asked for one), with
+        its runner's ``handle`` when just started (one write); whether the state machine allowed it."""
         request = ExecuteRequest.from_dict(json.loads(job.request))
         job.percent, job.message = percent, message
         # status=false: the stored document keeps saying "accepted" until the job ends (WPS 1.0.0)
         document = (self.document(job, process, request, status, percent=percent, message=message)
                     if request.status or not request.store_execute_response else None)
-        if self.store.transition(job.id, status, percent=percent, message=message, response=document):
-            if document is not None:
-                job.response = document
-                self.write_static_status(job)
+        if not self.store.transition(job.id, status, percent=percent, message=message, response=document,
+                                     handle=handle):
+            return False
+        if handle is not None:
+            job.handle = handle
+        if document is not None:
+            job.response = document
+            self.write_static_status(job)
+        return True
 
     # -- the end of a job ------------------------------------------------------------------------
 

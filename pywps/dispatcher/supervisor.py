@@ -156,15 +156,16 @@ class Supervisor:
 
     # -- starting runners ------------------------------------------------------------------------
 
-    def launch(self, job: JobRecord, jobdir: JobDir, record: bool = True) -> str | None:
-        """Start the job's runner; ``record`` its handle in the store (sync jobs keep it in memory).
+    def launch(self, job: JobRecord, jobdir: JobDir, record: bool = True, is_async: bool | None = None) -> str | None:
+        """Start the job's runner; ``record`` its handle in the store (sync jobs keep it in memory; an async
+        job's caller may record it with its next write).
         None when the backend refused: the job has then ended, failed, saying why — or, when the backend
         cannot start anything for now (``RunnerUnavailable``), an async job is queued again and waits
         (up to ``[jobs] start_timeout``) while a sync one ends and its client is told to try later."""
         try:
             handle = self.d.backend.start(job, jobdir)
         except RunnerUnavailable as exc:
-            return self._unavailable(job, exc, record)
+            return self._unavailable(job, exc, record if is_async is None else is_async)
         except Exception as exc:
             log.exception("could not start job %s", job.id)
             self.d.results.finalize(job, RunnerStatus(RunnerState.LOST, None,
@@ -214,9 +215,12 @@ class Supervisor:
                 return
             try:
                 process = self.d.processes.get(job.process)
-                if process is not None:
-                    self.d.results.progress(job, process, 0, "Process started")
-                self.launch(job, self.d.results.jobdir(job.id))
+                # the runner first, then its handle with the "started" document in one write
+                handle = job.handle = self.launch(job, self.d.results.jobdir(job.id), record=process is None,
+                                                  is_async=True)
+                if handle is not None and process is not None:
+                    if not self.d.results.progress(job, process, 0, "Process started", handle=handle):
+                        self.d.backend.cancel(handle)  # dismissed meanwhile: its runner goes too
                 if self.backend_outage.active and time.monotonic() < self._resume_at:
                     return  # the backend refused for now: wait before claiming again
             except Exception as exc:

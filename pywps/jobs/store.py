@@ -123,6 +123,24 @@ def _transition_statement(new: JobStatus, columns: tuple[str, ...]) -> sa.Update
 _INSERT = jobs.insert()
 _QUEUED_COUNT = sa.select(sa.func.count()).select_from(jobs).where(jobs.c.status == JobStatus.ACCEPTED.value)
 _RUNNING_COUNT = sa.select(sa.func.count()).select_from(jobs).where(jobs.c.status.in_(_RUNNING))
+# the dispatcher's statements, each round or job: built once, executed with bound parameters
+_COUNT = sa.select(sa.func.count()).select_from(jobs).where(
+    jobs.c.status.in_(sa.bindparam("_statuses", expanding=True)))
+_NEXT_QUEUED = (sa.select(jobs.c.id).where(jobs.c.status == JobStatus.ACCEPTED.value)
+                .order_by(jobs.c.seq).limit(1))
+_CLAIM = (jobs.update().where(jobs.c.id == sa.bindparam("_id"), jobs.c.status == JobStatus.ACCEPTED.value)
+          .values(status=JobStatus.STARTED.value, owner=sa.bindparam("_owner"), backend=sa.bindparam("_backend"),
+                  started=sa.bindparam("_now"), heartbeat=sa.bindparam("_now"), updated=sa.bindparam("_now"))
+          .returning(*_FULL_COLUMNS))
+_SET_HANDLE = (jobs.update().where(jobs.c.id == sa.bindparam("_id"))
+               .values(handle=sa.bindparam("_handle"), updated=sa.bindparam("_now")))
+_RUNNING_JOBS = sa.select(*_LIGHT_COLUMNS).where(jobs.c.status.in_(_RUNNING)).order_by(jobs.c.seq)
+_RUNNING_OF = _RUNNING_JOBS.where(jobs.c.owner == sa.bindparam("_owner"))
+_HEARTBEAT = (jobs.update().where(jobs.c.owner == sa.bindparam("_owner"), jobs.c.status.in_(_RUNNING))
+              .values(heartbeat=sa.bindparam("_now")))
+_HEARTBEAT_OF = _HEARTBEAT.where(jobs.c.id.in_(sa.bindparam("_ids", expanding=True)))
+_BEAT_INSTANCE = instances.update().where(instances.c.id == sa.bindparam("_id")).values(
+    heartbeat=sa.bindparam("_now"))
 
 
 def _in_memory(url: sa.URL) -> bool:
@@ -333,9 +351,8 @@ class JobStore:
 
     def count(self, statuses: JobStatus | str | Iterable[JobStatus | str]) -> int:
         """How many jobs are in the given states."""
-        query = sa.select(sa.func.count()).select_from(jobs).where(jobs.c.status.in_(_statuses(statuses)))
         with self._read() as conn:
-            return conn.execute(query).scalar_one()
+            return conn.execute(_COUNT, {"_statuses": _statuses(statuses)}).scalar_one()
 
     # -- jobs: filtered listing (OGC API /jobs, operator pages, callbacks) ------------------------
 
@@ -431,19 +448,11 @@ class JobStore:
             # after the count: a start never predates the end (committed before the count) that freed its slot
             now = time.time()
             while True:
-                job_id = conn.execute(
-                    sa.select(jobs.c.id).where(jobs.c.status == JobStatus.ACCEPTED.value)
-                    .order_by(jobs.c.seq).limit(1)
-                ).scalar()
+                job_id = conn.execute(_NEXT_QUEUED).scalar()
                 if job_id is None:
                     return None
-                row = conn.execute(
-                    jobs.update()
-                    .where(jobs.c.id == job_id, jobs.c.status == JobStatus.ACCEPTED.value)
-                    .values(status=JobStatus.STARTED.value, owner=owner, backend=backend, started=now,
-                            heartbeat=now, updated=now)
-                    .returning(*_FULL_COLUMNS)
-                ).mappings().first()
+                row = conn.execute(_CLAIM, {"_id": job_id, "_owner": owner, "_backend": backend,
+                                            "_now": now}).mappings().first()
                 if row is not None:
                     return _record(row)
                 # dismissed between our select and update (PostgreSQL, unlocked writer): take the next
@@ -517,7 +526,8 @@ class JobStore:
 
     def set_handle(self, job_id: str, handle: str) -> bool:
         """Record the runner handle (pid, container id, batch id) of a job."""
-        return self._update(job_id, handle=handle)
+        with self._write() as conn:
+            return conn.execute(_SET_HANDLE, {"_id": job_id, "_handle": handle, "_now": time.time()}).rowcount == 1
 
     def set_response(self, job_id: str, response: bytes) -> bool:
         """Store the latest rendered status document of a job."""
@@ -533,19 +543,17 @@ class JobStore:
         """Refresh the heartbeat of running jobs owned by ``owner`` (all of them when ``ids`` is None)."""
         if ids is not None and not ids:
             return 0
-        query = jobs.update().where(jobs.c.owner == owner, jobs.c.status.in_(_RUNNING))
+        params: dict[str, Any] = {"_owner": owner, "_now": time.time()}
         if ids is not None:
-            query = query.where(jobs.c.id.in_(ids))
+            params["_ids"] = builtins.list(ids)
         with self._write() as conn:
-            return conn.execute(query.values(heartbeat=time.time())).rowcount
+            return conn.execute(_HEARTBEAT if ids is None else _HEARTBEAT_OF, params).rowcount
 
     def running(self, owner: str | None = None) -> builtins.list[JobRecord]:
         """Jobs holding a slot (started or paused), oldest first, without status documents."""
-        query = sa.select(*_LIGHT_COLUMNS).where(jobs.c.status.in_(_RUNNING)).order_by(jobs.c.seq)
-        if owner is not None:
-            query = query.where(jobs.c.owner == owner)
         with self._read() as conn:
-            return [_record(r) for r in conn.execute(query).mappings()]
+            rows = (conn.execute(_RUNNING_JOBS) if owner is None else conn.execute(_RUNNING_OF, {"_owner": owner}))
+            return [_record(r) for r in rows.mappings()]
 
     def stale(self, timeout_s: float) -> builtins.list[JobRecord]:
         """Running jobs whose heartbeat is older than ``timeout_s`` seconds."""
@@ -594,10 +602,7 @@ class JobStore:
     def beat_instance(self, instance_id: str) -> bool:
         """Refresh an instance's heartbeat; False if it is not registered (it was declared dead)."""
         with self._write() as conn:
-            result = conn.execute(
-                instances.update().where(instances.c.id == instance_id).values(heartbeat=time.time())
-            )
-            return result.rowcount == 1
+            return conn.execute(_BEAT_INSTANCE, {"_id": instance_id, "_now": time.time()}).rowcount == 1
 
     def dead_instances(self, timeout_s: float) -> builtins.list[str]:
         """Ids of instances whose heartbeat is older than ``timeout_s`` seconds."""

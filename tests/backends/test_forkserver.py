@@ -286,3 +286,45 @@ print(json.dumps({{"handle": backend.start(job, jobdir), "zygote": backend.forks
     wait_for(lambda: backend.poll(info["handle"]).state == RunnerState.EXITED, 60, 0.2)
     result = HandBack(Path(info["jobdir"]) / "out").result()
     assert result and result["exception"] is None and int(result["outputs"][0]["value"]) >= 25, result
+
+
+def test_through_the_dispatcher_a_refused_fork_waits_and_a_hung_zygote_fails_one_sync_job(make_client,
+                                                                                         monkeypatch):
+    """Over the WSGI app: an async job whose fork is refused (EAGAIN) waits and then runs; a sync Execute
+    caught by a hung zygote fails saying so, frees its slot, and the next one succeeds."""
+    from pywps.jobs.model import JobStatus
+
+    client = make_client(server={"maxprocesses": 30})
+    dispatcher = client.application.extensions["pywps"]["dispatcher"]
+    backend = dispatcher.backend
+    assert backend.forkserver_ready(60)
+    server = backend.forkserver
+    real_fork, refused = server.fork, []
+
+    def refuse_twice(*args, **kwargs):
+        if len(refused) < 2:
+            refused.append(1)
+            raise pywps.zygote.ForkRefused("cannot fork a job process now: Resource temporarily unavailable")
+        return real_fork(*args, **kwargs)
+
+    monkeypatch.setattr(server, "fork", refuse_twice)
+    query = "/wps?service=WPS&request=Execute&version=1.0.0&identifier=say_hello&DataInputs=name=later"
+    reply = client.get(query + "&storeExecuteResponse=true&status=true")
+    job_id = reply.get_data(as_text=True).split("statusLocation=\"")[1].split("\"")[0].rsplit("/", 1)[1][:-4]
+    job = wait_for(lambda: (j := dispatcher.store.get(job_id)) and j.is_final and j, 60, 0.1)
+    assert job.status == JobStatus.SUCCEEDED and len(refused) == 2, (job.status, job.message, refused)
+    monkeypatch.setattr(server, "fork", real_fork)
+
+    hung = zygote_pid(backend)
+    monkeypatch.setattr(pywps.zygote, "FORK_TIMEOUT", 1.0)
+    os.kill(hung, signal.SIGSTOP)
+    try:
+        failed = client.get(query).get_data(as_text=True)
+    finally:
+        try:
+            os.kill(hung, signal.SIGCONT)
+        except ProcessLookupError:
+            pass
+    assert "ProcessFailed" in failed and "fork server did not answer within 1 s" in failed, failed[:2000]
+    assert dispatcher.store.count(["started", "paused"]) == 0          # its slot is free
+    assert "Hello later" in client.get(query).get_data(as_text=True)   # the next one runs
