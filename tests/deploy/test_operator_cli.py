@@ -25,7 +25,7 @@ def cli(server, *args: str):
     return run_pywps(*args, env=environment())
 
 
-def running_job(server, delay: str = "30") -> str:
+def running_job(server, delay: str = "300") -> str:
     store = JobStore(f"sqlite:///{server.directory / 'jobs.sqlite'}")
     job = job_id(submit(server.url, "sleep", f"delay={delay}"))
     wait_for(lambda: (j := store.get(job)) and j.handle and j.status == JobStatus.STARTED, timeout=20)
