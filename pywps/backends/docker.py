@@ -519,6 +519,8 @@ class Container(Processing):
                 config = self.client.api.inspect_image(image).get("Config") or {}
             except docker.errors.ImageNotFound:
                 return {}  # the create that follows says so
+            except _engine_errors():
+                return {}  # the engine is unreachable: the create that follows says so
             cached = self._image_configs[image] = (time.monotonic(), config)
         return cached[1]
 
