@@ -50,3 +50,33 @@ def test_helpers(tmp_path):
     prepare_jobdir(JobDir(job), None)
     assert (job / "in" / "job.json").stat().st_mode & 0o444 == 0o444
     assert (job / "out").stat().st_mode & 0o777 == 0o777
+
+
+def test_wps_transport_settings():
+    s = DockerSettings.from_settings(docker_config(docker_transport="WPS", docker_wps_path="ows").processing)
+    assert (s.transport, s.wps_path, s.wps_start_timeout, s.wps_max_download) == ("wps", "/ows", 60, 1024**3)
+    assert s.wps.socket == "/pywps/out/socket/wps.sock"
+    job = {"process": {"module": "mine.procs", "identifier": "p"}}
+    assert s.wps.argv(job, "serve --bind unix:{socket} --cfg {config} {module}") == [
+        "serve", "--bind", "unix:/pywps/out/socket/wps.sock", "--cfg", "/pywps/in/wps.cfg", "mine.procs"]
+    with pytest.raises(ConfigurationError, match="docker_transport"):
+        DockerSettings.from_settings(docker_config(docker_transport="http").processing)
+    with pytest.raises(ConfigurationError, match="docker_wps_command must name"):
+        DockerSettings.from_settings(docker_config(docker_transport="wps", docker_wps_command="serve").processing)
+
+
+def test_wps_server_config_has_the_jobs_sections_and_container_paths():
+    import configparser
+
+    from pywps.backends.wpsproxy import server_config
+
+    s = DockerSettings.from_settings(docker_config(docker_transport="wps").processing)
+    text = server_config({"config": {"server": {"url": "http://public/wps", "language": "de-DE"},
+                                     "mine": {"key": "value"}}, "limits": {"maxsingleinputsize": 5}}, s.wps)
+    parser = configparser.RawConfigParser()
+    parser.read_string(text)
+    assert parser["server"]["url"] == "http://localhost/wps" and parser["server"]["language"] == "de-DE"
+    assert parser["server"]["outputpath"] == "/pywps/out/server/outputs"
+    assert parser["server"]["allowedinputpaths"] == "/pywps/in" and parser["server"]["maxsingleinputsize"] == "5"
+    assert parser["processing"]["mode"] == "multiprocessing" and parser["mine"]["key"] == "value"
+    assert parser["logging"]["database"] == "sqlite:////pywps/out/server/pywps-logs.sqlite"
