@@ -348,6 +348,13 @@ class Container(Processing):
         """Fail with a clear ``ConfigurationError`` when the engine is down or an image is missing."""
         import docker.errors
 
+        if self.settings.transport == "wps":
+            try:
+                import owslib.wps  # noqa: F401
+            except ImportError:
+                raise ConfigurationError("[processing] docker_transport = wps needs OWSLib on the server: "
+                                         "pip install owslib") from None
+
         try:
             self.client.ping()
         except _engine_errors() as exc:
