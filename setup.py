@@ -24,7 +24,7 @@ setup(
     ],
     extras_require={
         "postgresql": ["psycopg[binary]>=3.1"],
-        "docker": ["docker>=6.1"],
+        "docker": ["docker>=6.1", "owslib>=0.29"],
         "drmaa": ["drmaa>=0.7.9"],
         "server": ["gunicorn>=21"],
         "dev": ["pytest>=7", "owslib>=0.29", "birdhouse-birdy>=0.10", "gunicorn>=21", "psycopg[binary]>=3.1",
