@@ -87,6 +87,7 @@ class Result:
     failed: int = 0
     lost: int = 0
     documents_not_succeeded: int = 0
+    queued_at_end: int = 0     # lost jobs still waiting in the server's queue when the wait gave up
     queue_wait_p50_s: float | None = None
     queue_wait_p99_s: float | None = None
     run_p50_s: float | None = None
@@ -170,6 +171,7 @@ class Ours(Target):
         mine = [jobs.get(i) for i in ids]
         result.succeeded = sum(1 for j in mine if j is not None and j.status is JobStatus.SUCCEEDED)
         result.failed = sum(1 for j in mine if j is not None and j.status is JobStatus.FAILED)
+        result.queued_at_end = sum(1 for j in mine if j is not None and j.status is JobStatus.ACCEPTED)
         done = [j for j in mine if j is not None and j.finished is not None]
         if done:
             _completion(result, max(j.finished.timestamp() for j in done))
@@ -235,6 +237,12 @@ class PyWPS481(Target):
         mine = [rows.get(i) for i in ids]
         result.succeeded = sum(1 for r in mine if r is not None and r[0] == PYWPS481_SUCCEEDED)
         result.failed = sum(1 for r in mine if r is not None and r[0] == PYWPS481_FAILED)
+        conn = sqlite3.connect(f"file:{self.db}?mode=ro", uri=True, timeout=30)
+        try:  # PyWPS 4.8.1 starts a stored request only when one of its running jobs ends
+            stored = {row[0] for row in conn.execute("SELECT uuid FROM pywps_stored_requests")}
+        finally:
+            conn.close()
+        result.queued_at_end = sum(1 for i in ids if i in stored)
         ends = [datetime.fromisoformat(r[1]).timestamp() for r in mine
                 if r is not None and r[0] in (PYWPS481_SUCCEEDED, PYWPS481_FAILED) and r[1]]
         if ends:
@@ -464,8 +472,9 @@ def main(argv: list[str] | None = None) -> int:
         if r.server == OURS and (r.lost or r.documents_not_succeeded or r.stalled or r.errors):
             bad = True
         if r.lost or r.documents_not_succeeded or r.stalled or r.errors:
-            print(f"\n{r.server} ({r.load}): lost {r.lost} (failed {r.failed}), documents not ProcessSucceeded "
-                  f"{r.documents_not_succeeded}, errors {r.errors}, stalled {r.stalled}")
+            print(f"\n{r.server} ({r.load}): lost {r.lost} (failed {r.failed}, still queued {r.queued_at_end}), "
+                  f"documents not ProcessSucceeded {r.documents_not_succeeded}, errors {r.errors}, "
+                  f"stalled {r.stalled}")
             for sample in r.error_samples:
                 print(f"  {sample}")
     if args.json:
