@@ -229,8 +229,9 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
     config = _config(args)
     set_config(config)
     configure_logging(config)
-    for directory in (config.workdir, config.outputpath):
-        directory.mkdir(parents=True, exist_ok=True)
+    from pywps.preflight import check
+
+    check(config)
     import_job_modules()
     dispatcher = _dispatcher(args, config)
     dispatcher.backend.check()

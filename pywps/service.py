@@ -61,8 +61,9 @@ def create_app(config: Config | None = None, processes: Iterable[Any] = (), disp
     config = config or get_config()
     configure_logging(config)
     processes = list(processes)
-    for directory in (config.workdir, config.outputpath):
-        directory.mkdir(parents=True, exist_ok=True)
+    from pywps.preflight import check
+
+    check(config)  # directories writable, job store reachable: refuse to start rather than wedge later
     dispatcher = dispatcher or Dispatcher(config, {p.identifier: p for p in processes})
     dispatcher.backend.check()
     from pywps.backends.multiprocessing import MultiProcessing
