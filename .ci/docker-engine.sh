@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Docker engine for tests and the offline worker image.
-#   start  install docker.io + debootstrap if missing, start dockerd in the background, wait for `docker info`
+#   start  install docker.io + debootstrap if missing, start dockerd (--live-restore) in the background, wait for `docker info`
 #   image  build the base image (debootstrap, cached under /var/cache/pywps) and pywps-worker:latest offline
 #   all    start + image
 #   stop   stop dockerd if this script started it (SIGTERM, wait); `stop --force` stops it anyway
@@ -50,7 +50,7 @@ start() {
     clear_stale_pidfile /var/run/docker/containerd/containerd.pid containerd
     if [ ! -f "$PIDFILE" ]; then
         rm -f /var/run/docker.sock
-        setsid nohup /usr/sbin/dockerd --log-level=warn >>"$LOG" 2>&1 </dev/null &
+        setsid nohup /usr/sbin/dockerd --log-level=warn --live-restore >>"$LOG" 2>&1 </dev/null &
         touch "$MARKER"
     fi
     for _ in $(seq 240); do

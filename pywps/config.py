@@ -98,6 +98,7 @@ SCHEMA: dict[str, dict[str, Key]] = {
         "docker_wps_path": Key("/wps"),
         "docker_wps_start_timeout": Key("60", "duration"),
         "docker_wps_max_download": Key("1gb", "size"),
+        "docker_engine_grace": Key("300", "duration"),
         "port_min": Key("0", "int"),
         "port_max": Key("0", "int"),
         "scheduler": Key("slurm"),
@@ -229,6 +230,7 @@ class ProcessingSettings:
     docker_wps_path: str
     docker_wps_start_timeout: float
     docker_wps_max_download: int
+    docker_engine_grace: float         # how long running containers outlive an engine that does not answer
     port_min: int
     port_max: int
     scheduler: str

@@ -19,6 +19,11 @@ ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests that stop the real Docker engine run last, so no other test meets it stopped."""
+    items.sort(key=lambda item: item.get_closest_marker("restarts_engine") is not None)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -121,6 +121,7 @@ class DockerSettings:
     wps_path: str = "/wps"
     wps_start_timeout: float = 60.0
     wps_max_download: int = 1024**3
+    engine_grace: float = 300.0            # running jobs outlive an unanswering engine this long
 
     @classmethod
     def from_settings(cls, p: ProcessingSettings) -> DockerSettings:
@@ -134,7 +135,7 @@ class DockerSettings:
             pool_preload=p.docker_pool_preload, pool_idle=p.docker_pool_idle,
             transport=p.docker_transport.strip().lower() or "worker", wps_command=p.docker_wps_command,
             wps_path="/" + p.docker_wps_path.strip().lstrip("/"), wps_start_timeout=p.docker_wps_start_timeout,
-            wps_max_download=p.docker_wps_max_download,
+            wps_max_download=p.docker_wps_max_download, engine_grace=p.docker_engine_grace,
         )
         if settings.transport not in TRANSPORTS:
             raise ConfigurationError(f"[processing] docker_transport = {settings.transport!r}: expected worker "
@@ -325,6 +326,7 @@ class Container(Processing):
         self._follow_tried: dict[str, float] = {}
         self._is_podman: bool | None = None
         self._image_configs: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._engine_down_since: float | None = None  # monotonic time the engine stopped answering polls
 
     # -- engine ------------------------------------------------------------------------------------
     @property
@@ -345,7 +347,9 @@ class Container(Processing):
         return NoApplicableCode(f"Docker engine unreachable: {type(exc).__name__}: {str(exc)[:200]}")
 
     def check(self) -> None:
-        """Fail with a clear ``ConfigurationError`` when the engine is down or an image is missing."""
+        """Fail with a clear ``ConfigurationError`` when an image or the network is missing. An engine that
+        does not answer is an outage, not a configuration error: the server starts, logs it, and jobs wait
+        for the engine (up to ``[jobs] start_timeout``); the images are checked when it answers."""
         import docker.errors
 
         if self.settings.transport == "wps":
@@ -358,9 +362,10 @@ class Container(Processing):
         try:
             self.client.ping()
         except _engine_errors() as exc:
-            raise ConfigurationError(
-                f"mode docker: the Docker engine is not reachable ({type(exc).__name__}: {exc}); "
-                "start it (.ci/docker-engine.sh start) or set DOCKER_HOST") from None
+            log.error("mode docker: the Docker engine does not answer (%s: %s); starting anyway: jobs wait for "
+                      "it up to [jobs] start_timeout (start the engine, or set DOCKER_HOST / [processing] "
+                      "docker_host)", type(exc).__name__, str(exc)[:200])
+            return
         for image in sorted({self.settings.image, *self.settings.images.values()}):
             try:
                 self.client.images.get(image)
@@ -816,7 +821,8 @@ class Container(Processing):
         try:
             attrs = self._inspect(handle)
         except _engine_errors() as exc:
-            return RunnerStatus(RunnerState.LOST, message=str(self._engine_error(exc).description))
+            return self._engine_down([handle], exc)[handle]
+        self._engine_down_since = None
         if attrs is None:
             return RunnerStatus(RunnerState.LOST, message="killed: the job's container is gone")
         return self._status(handle, attrs["State"].get("Status", ""), attrs)
@@ -828,8 +834,8 @@ class Container(Processing):
         try:
             listed = self.client.api.containers(all=True, filters={"label": LABEL_INSTANCE})
         except _engine_errors() as exc:
-            lost = RunnerStatus(RunnerState.LOST, message=str(self._engine_error(exc).description))
-            return {h: lost for h in handles}
+            return self._engine_down(handles, exc)
+        self._engine_down_since = None
         states = {c["Id"]: c.get("State", "") for c in listed}
         result: dict[str, RunnerStatus] = {}
         for handle in handles:
@@ -844,6 +850,21 @@ class Container(Processing):
             else:
                 result[handle] = self._status(handle, state, None)
         return result
+
+    def _engine_down(self, handles: list[str], exc: BaseException) -> dict[str, RunnerStatus]:
+        """The engine does not answer. Its containers may live on (a restart with live-restore, or one within
+        seconds), so for ``docker_engine_grace`` seconds the jobs stay running and are found again when it
+        answers; after that they end, saying why."""
+        now = time.monotonic()
+        if self._engine_down_since is None:
+            self._engine_down_since = now
+        down = now - self._engine_down_since
+        message = str(self._engine_error(exc).description)
+        if down >= self.settings.engine_grace:
+            lost = RunnerStatus(RunnerState.LOST, message=f"{message} (for {down:.0f} s, more than "
+                                                          f"[processing] docker_engine_grace)")
+            return dict.fromkeys(handles, lost)
+        return dict.fromkeys(handles, RunnerStatus(RunnerState.RUNNING, message=f"{message}; waiting for it"))
 
     def _status(self, handle: str, state: str, attrs: dict[str, Any] | None) -> RunnerStatus:
         track = self._track(handle, attrs)

@@ -230,7 +230,7 @@ def test_per_process_image(engine_client):
 
 
 @pytest.mark.parametrize("how", ["from_env", "gone"])
-def test_engine_down_is_a_clear_error(tmp_path, monkeypatch, how):
+def test_engine_down_is_an_outage_not_a_lost_job(tmp_path, monkeypatch, caplog, how):
     import docker
 
     socket = f"unix://{tmp_path}/no-engine.sock"
@@ -239,13 +239,19 @@ def test_engine_down_is_a_clear_error(tmp_path, monkeypatch, how):
         client = None
     else:  # the engine went away after the client was made
         client = docker.DockerClient(base_url=socket, version="1.41", timeout=2)
-    backend = Container(docker_config().processing, client=client, instance_id="pytest-down")
-    with pytest.raises(ConfigurationError, match="not reachable"):
-        backend.check()
+    backend = Container(docker_config(docker_engine_grace="1").processing, client=client, instance_id="pytest-down")
+    with caplog.at_level("ERROR", logger="pywps.backends.docker"):
+        backend.check()  # the server starts; the log says why jobs wait
+    assert "the Docker engine does not answer" in caplog.text
+    # within docker_engine_grace a running container is assumed alive (live-restore, a quick restart) ...
     status = backend.poll("0123456789ab")
-    assert status.state == RunnerState.LOST and "Docker engine unreachable" in status.message
-    assert backend.poll_many(["0123456789ab"])["0123456789ab"].state == RunnerState.LOST
-    with pytest.raises(RunnerUnavailable, match="Docker engine unreachable"):  # the job waits for the engine
+    assert status.state == RunnerState.RUNNING and "Docker engine unreachable" in status.message
+    assert backend.poll_many(["0123456789ab"])["0123456789ab"].state == RunnerState.RUNNING
+    time.sleep(1.1)
+    # ... after it, the job ends saying why
+    status = backend.poll_many(["0123456789ab"])["0123456789ab"]
+    assert status.state == RunnerState.LOST and "docker_engine_grace" in status.message, status
+    with pytest.raises(RunnerUnavailable, match="Docker engine unreachable"):  # a new job waits for the engine
         backend.start(record(JobDir(tmp_path / "0b8e6cfe-3c43-4c5b-9f4e-5c7f6d7bd0aa"), "say_hello"),
                       JobDir(tmp_path / "0b8e6cfe-3c43-4c5b-9f4e-5c7f6d7bd0aa"))
 
