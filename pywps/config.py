@@ -23,6 +23,22 @@ log = logging.getLogger(__name__)
 
 _TMP = tempfile.gettempdir()
 
+_job_side = False
+
+
+def enter_job_side() -> None:
+    """Mark this process as one that runs jobs (the worker, the fork server and the jobs it forks): a
+    ``Service`` made here serves nothing and starts no dispatcher and no fork server. PyWPS 4 process
+    packages often build their WSGI app when imported (``application = Service(...)`` in ``__init__`` or a
+    module it imports); loading their processes to run a job must not start a server inside the job."""
+    global _job_side
+    _job_side = True
+
+
+def job_side() -> bool:
+    """Whether this process runs jobs rather than serves requests (see :func:`enter_job_side`)."""
+    return _job_side
+
 
 @dataclass(frozen=True)
 class Key:

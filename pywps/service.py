@@ -123,7 +123,7 @@ def create_app(config: Config | None = None, processes: Iterable[Any] = (), disp
             return handler(parsed)
         except NoApplicableCode as exc:
             if parsed.version == "2.0.0":
-                exc.version = "2.0.0"  # a WPS 2.0.0 request is answered with an OWS 2.0 ExceptionReport
+                exc.for_wps2()  # an OWS 2.0 ExceptionReport with OGC 14-065's exceptionCode and HTTP status
             raise
 
     app.register_error_handler(Exception, _unexpected_anywhere)
@@ -210,7 +210,17 @@ class Service:
         # PyWPS 4: files given are loaded as the process's configuration; none given, the one loaded last
         self.config = load_configuration(cfgfiles) if cfgfiles else get_config()
         self.preprocessors = preprocessors or {}
-        self.app = create_app(self.config, self.processes)
+        self._app: Flask | None = None
+        from pywps.config import job_side
+
+        if not job_side():  # a job loading its process module (whose package builds its app) serves nothing
+            self._app = create_app(self.config, self.processes)
+
+    @property
+    def app(self) -> Flask:
+        if self._app is None:
+            self._app = create_app(self.config, self.processes)
+        return self._app
 
     @property
     def dispatcher(self):

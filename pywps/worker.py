@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from pywps.config import enter_job_side
 from pywps.exceptions import NoApplicableCode, ProcessError
 from pywps.execute import run_process  # at import: a job forked while another thread imports it would hang
 from pywps.jobs.jobdir import JobDir
@@ -90,7 +91,8 @@ def run_job(jobdir: JobDir, process: Any | None = None, config_loaded: bool = Fa
         code = 0
     except NoApplicableCode as exc:
         log.info("job %s failed: %s", jobdir.job_id, exc)
-        code = _fail(jobdir, pid, done, lock, exc.name, exc.locator, exc.description)
+        # its class, not the OWS code a WPS 1.0.0 answer shows: a WPS 2.0.0 answer needs OGC 14-065's code
+        code = _fail(jobdir, pid, done, lock, type(exc).__name__, exc.locator, exc.description)
     except Exception as exc:
         log.exception("job %s: process raised", jobdir.job_id)
         if isinstance(exc, ProcessError):
@@ -132,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--indir", help="the job's in/ directory, when mounted elsewhere")
     parser.add_argument("--outdir", help="the job's out/ directory, when mounted elsewhere")
     args = parser.parse_args(argv)
+    enter_job_side()
     if args.indir and args.outdir:
         jobdir = JobDir.split(Path(args.indir), Path(args.outdir))
     elif args.jobdir:

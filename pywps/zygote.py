@@ -139,6 +139,9 @@ def run_child(jobdir: str, limits: dict[int, int], job_config: Any, process: Any
     ``worker.log``, the job's configuration only) and run it; never returns."""
     code = 1
     try:
+        from pywps.config import enter_job_side
+
+        enter_job_side()
         os.setsid()
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD):
             signal.signal(signum, signal.SIG_DFL)
@@ -517,6 +520,9 @@ def _follow_orphans(orphans: dict[int, tuple[str, Callable[[int, str, int | None
 
 def serve(sock: socket.socket, boot: dict[str, Any]) -> None:
     """The zygote's main loop (``python -c BOOT``): load profiles, fork jobs, report their exits."""
+    from pywps.config import enter_job_side
+
+    enter_job_side()  # a process module whose package builds a Service on import starts no server here
     signal.signal(signal.SIGINT, signal.SIG_IGN)    # a terminal's ^C is for the server; we end at EOF
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     wake_r, wake_w = os.pipe()

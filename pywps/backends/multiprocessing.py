@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from pywps.backends.base import Processing, RunnerState, RunnerStatus, RunnerUnavailable, register
+from pywps.config import job_side
 from pywps.zygote import (
     ForkRefused,
     ForkServer,
@@ -96,6 +97,8 @@ class MultiProcessing(Processing):
         server = self.forkserver
         if self._catalogue is None or (server is not None and server.owner == os.getpid()):
             return server
+        if job_side():
+            return None  # a Service made while a job loads its module: no zygote inside a zygote
         config = self.job_config.to_dict() if self.job_config is not None else None
         level = (self.job_config.get("logging", "level") if self.job_config is not None else None) or "INFO"
         server = ForkServer.shared()

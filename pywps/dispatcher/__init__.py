@@ -17,7 +17,7 @@ import os
 from typing import Any
 
 from pywps.backends.base import Processing, backend_class
-from pywps.config import Config
+from pywps.config import Config, job_side
 from pywps.dispatcher.actions import OperatorActions
 from pywps.dispatcher.admission import Admission, fetch_policy
 from pywps.dispatcher.results import Outcome, Results
@@ -60,7 +60,9 @@ class Dispatcher:
     # -- life cycle ------------------------------------------------------------------------------
 
     def ensure_started(self) -> None:
-        """Start the supervisor thread in this process (again after a fork)."""
+        """Start the supervisor thread in this process (again after a fork); never in a job's process."""
+        if job_side():
+            return
         self.supervisor.ensure_started()
 
     def stop(self) -> None:

@@ -328,3 +328,34 @@ def test_through_the_dispatcher_a_refused_fork_waits_and_a_hung_zygote_fails_one
     assert "ProcessFailed" in failed and "fork server did not answer within 1 s" in failed, failed[:2000]
     assert dispatcher.store.count(["started", "paused"]) == 0          # its slot is free
     assert "Hello later" in client.get(query).get_data(as_text=True)   # the next one runs
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    if int(handle.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return found
+
+
+def test_a_package_that_builds_its_service_on_import_starts_no_server_in_the_zygote(make, tmp_path):
+    """PyWPS 4 collections build ``application = Service(...)`` when imported; loading their processes in the
+    zygote (and in each job) must not start a dispatcher or a zygote of its own (once a chain of them,
+    each starting the next, filled the host)."""
+    from tests.compat import collection
+
+    backend = make(processes=collection.processes())
+    process = collection.processes()[0]
+    handle, jobdir = start(backend, tmp_path, process, item="x")
+    status = backend.wait(handle, 60)
+    assert status.state == RunnerState.EXITED and status.exit_code == 0, status
+    zygote = zygote_pid(backend)
+    time.sleep(1.0)  # a zygote started by the import would be up by now
+    assert _children(zygote) == [], [open(f"/proc/{p}/cmdline").read() for p in _children(zygote)]
+    threads = os.listdir(f"/proc/{zygote}/task")
+    assert len(threads) == 1, f"the zygote runs {len(threads)} threads (a dispatcher?)"
