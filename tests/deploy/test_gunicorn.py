@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pytest
 import requests
 from lxml import etree
 
@@ -66,8 +67,13 @@ def test_jobs_keep_moving_while_gunicorn_recycles_workers(tmp_path: Path):
         server.stop()
 
 
-def test_configuration_error_stops_gunicorn_with_one_line(tmp_path: Path):
-    cfg = write_config(tmp_path, server={"parallelprocesses": "many"})
+@pytest.mark.parametrize("problem", ["parallelprocesses", "outputpath"])
+def test_configuration_error_stops_gunicorn_with_one_line(tmp_path: Path, problem: str):
+    if problem == "outputpath":  # checked at start (pywps/preflight.py), not when the first job publishes
+        (tmp_path / "afile").write_text("")
+        cfg = write_config(tmp_path, server={"outputpath": str(tmp_path / "afile")})
+    else:
+        cfg = write_config(tmp_path, server={"parallelprocesses": "many"})
     server, _ = gunicorn(cfg, tmp_path, workers=1)
     deadline = time.monotonic() + 60
     while server.alive() and time.monotonic() < deadline:
@@ -76,5 +82,5 @@ def test_configuration_error_stops_gunicorn_with_one_line(tmp_path: Path):
     output = server.output()
     assert code not in (0, None), output
     lines = [line for line in output.splitlines() if line.startswith("pywps: configuration error:")]
-    assert len(lines) >= 1 and "parallelprocesses" in lines[0], output
+    assert len(lines) >= 1 and f"[server] {problem}" in lines[0], output
     assert "Traceback" not in output, output
