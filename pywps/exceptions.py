@@ -1,4 +1,8 @@
-"""OWS 1.1 exceptions: each carries its exceptionCode (class name), locator and HTTP status."""
+"""OWS exceptions: each carries its exceptionCode (class name), locator and HTTP status.
+
+A WPS 2.0.0 request is answered with an OWS 2.0 report, the exception codes of OGC 14-065 and their HTTP
+statuses (``for_wps2``); a WPS 2.0 code a WPS 1.0.0 client does not know shows it the OWS code it replaces
+(``ows_code``), with the same HTTP status as before."""
 
 from __future__ import annotations
 
@@ -10,22 +14,42 @@ log = logging.getLogger(__name__)
 
 
 class NoApplicableCode(Exception):
-    """Base OWS exception; the class name is the OWS ``exceptionCode``."""
+    """Base OWS exception; the class name is the ``exceptionCode`` (see ``code_for``)."""
 
     code = 500
     version = "1.0.0"  # the WPS version of the request that failed: 2.0.0 renders an OWS 2.0 report
+    ows_code = ""  # a WPS 2.0-only code: the code a WPS 1.0.0 (OWS 1.1) answer shows instead
+    wps2_status: int | None = None  # the HTTP status of a WPS 2.0.0 answer, when it is not ``code``
 
-    def __init__(self, description: str = "", locator: str = "", code: int | None = None) -> None:
+    def __init__(self, description: str = "", locator: str = "", code: int | None = None,
+                 ows_code: str | None = None) -> None:
         super().__init__(description)
         self.description = description
         self.locator = locator
         if code is not None:
             self.code = code
+        if ows_code is not None:
+            self.ows_code = ows_code
 
     @property
     def name(self) -> str:
-        """The OWS exceptionCode."""
+        """The exceptionCode of this answer (see ``code_for``)."""
+        return self.code_for(self.version)
+
+    def code_for(self, version: str) -> str:
+        """The exceptionCode answered to a WPS ``version`` request: the class name, except that a WPS 1.0.0
+        client is shown the OWS code a WPS 2.0-only one refines."""
+        if self.ows_code and not version.startswith("2."):
+            return self.ows_code
         return type(self).__name__
+
+    def for_wps2(self) -> NoApplicableCode:
+        """Mark this exception as the answer to a WPS 2.0.0 request: an OWS 2.0 report, OGC 14-065's
+        exceptionCode and HTTP status."""
+        self.version = "2.0.0"
+        if self.wps2_status is not None:
+            self.code = self.wps2_status
+        return self
 
     def to_xml(self, version: str | None = None, lang: str = "en-US") -> bytes:
         """Render an ``ows:ExceptionReport`` document: OWS 1.1 for WPS 1.0.0, OWS 2.0 for WPS 2.0.0.
@@ -44,7 +68,7 @@ class NoApplicableCode(Exception):
             f'xsi:schemaLocation="http://www.opengis.net/ows/{ows} '
             f'http://schemas.opengis.net/ows/{schema}/owsExceptionReport.xsd" '
             f'version={quoteattr(report_version)} xml:lang={quoteattr(lang)}>'
-            f'<ows:Exception exceptionCode="{self.name}"{locator}>{text}</ows:Exception>'
+            f'<ows:Exception exceptionCode="{self.code_for(version)}"{locator}>{text}</ows:Exception>'
             "</ows:ExceptionReport>"
         ).encode()
 
@@ -92,32 +116,88 @@ class NotEnoughStorage(NoApplicableCode):
     code = 400
 
 
-# WPS 2.0.0 (OGC 14-065) exception codes. A job or process that does not exist answers 404, as ZOO-Project's
-# WPS 2.0 does; asking for a mode a process does not offer is a bad request.
+# WPS 2.0.0 (OGC 14-065) exception codes: Table 41 (DescribeProcess), Table 46 (Execute), Table 48
+# (GetStatus), Table 50 (GetResult); Dismiss answers NoSuchJob too. Each is a client error: HTTP 400 in a
+# WPS 2.0.0 answer. The codes that refine an OWS one are its subclasses: a WPS 1.0.0 request gets the OWS
+# code and status it always got (``ows_code``, ``code``); ``for_wps2`` turns them into OGC 14-065's.
 
 
-class NoSuchProcess(NoApplicableCode):
+class NoSuchProcess(InvalidParameterValue):
     """An identifier names no process offered here (DescribeProcess, Execute 2.0.0)."""
 
-    code = 404
+    ows_code = "InvalidParameterValue"
+    wps2_status = 400
 
 
-class NoSuchMode(NoApplicableCode):
+class NoSuchMode(InvalidParameterValue):
     """The process does not offer the requested execution mode (Execute 2.0.0)."""
 
-    code = 400
+    ows_code = "InvalidParameterValue"
+    wps2_status = 400
+
+
+class NoSuchInput(InvalidParameterValue):
+    """An input identifier the process does not have; the locator names it."""
+
+    ows_code = "InvalidParameterValue"
+    wps2_status = 400
+
+
+class NoSuchOutput(InvalidParameterValue):
+    """An output identifier the process does not have; the locator names it."""
+
+    ows_code = "InvalidParameterValue"
+    wps2_status = 400
+
+
+class NoSuchFormat(InvalidParameterValue):
+    """A media type, encoding or schema the input or output (the locator) does not support."""
+
+    ows_code = "InvalidParameterValue"
+    wps2_status = 400
+
+
+class TooManyInputs(InvalidParameterValue):
+    """More occurrences of an input (the locator) than its maxOccurs."""
+
+    ows_code = "InvalidParameterValue"
+    wps2_status = 400
+
+
+class WrongInputData(InvalidParameterValue):
+    """A value that does not fit its input (the locator): type, allowed values, bounding box, encoding."""
+
+    ows_code = "InvalidParameterValue"
+    wps2_status = 400
+
+
+class DataNotAccessible(InvalidParameterValue):
+    """A reference input (the locator) the server could not fetch: refused, unreachable or an HTTP error.
+
+    Where the referenced server failed (no answer, 5xx), a WPS 1.0.0 client gets ``NoApplicableCode`` 500,
+    as before: ``DataNotAccessible(text, locator=..., code=500, ows_code="NoApplicableCode")``."""
+
+    ows_code = "InvalidParameterValue"
+    wps2_status = 400
+
+
+class SizeExceeded(FileSizeExceeded):
+    """An input (the locator) larger than the server takes (``maxsingleinputsize``)."""
+
+    ows_code = "FileSizeExceeded"
+    wps2_status = 400
 
 
 class NoSuchJob(NoApplicableCode):
     """The JobID names no job known here (GetStatus, GetResult, Dismiss); also a dismissed job's results."""
 
-    code = 404
+    code = 400
 
 
 class ResultNotReady(NoApplicableCode):
     """GetResult before the job has ended."""
 
-    code = 404
+    code = 400
 
 
 class ConfigurationError(Exception):

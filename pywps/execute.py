@@ -19,10 +19,15 @@ from pathlib import Path
 from typing import Any
 
 from pywps.exceptions import (
-    FileSizeExceeded,
     InvalidParameterValue,
     MissingParameterValue,
     NoApplicableCode,
+    NoSuchFormat,
+    NoSuchInput,
+    NoSuchOutput,
+    SizeExceeded,
+    TooManyInputs,
+    WrongInputData,
 )
 from pywps.inout.basic import SOURCE_TYPE, UOM, _safe_name, get_translation, parse_coordinate
 from pywps.inout.formats import Format, character_set, is_binary_mime, is_xml_mime
@@ -110,13 +115,6 @@ class ExecuteResponse:
 
 
 # -- helpers ---------------------------------------------------------------------------------------------
-def _locate(exc: InvalidParameterValue, identifier: str) -> InvalidParameterValue:
-    """The same exception, with the input identifier as locator when it had none."""
-    if not exc.locator:
-        exc.locator = identifier
-    return exc
-
-
 def _find_uom(definition: Any, uom: str | None) -> UOM | None:
     """The declared UOM matching a requested one; InvalidParameterValue when not declared."""
     if not uom:
@@ -147,7 +145,7 @@ def _requested_format(definition: Any, mime_type: str | None, encoding: str | No
         wanted = ", ".join(x for x in (mime_type, encoding, schema) if x)
         supported = ", ".join(f.mime_type + (f" ({f.encoding})" if f.encoding else "")
                               for f in definition.supported_formats)
-        raise InvalidParameterValue(
+        raise NoSuchFormat(
             f"format {wanted} is not supported by {definition.identifier!r} (supported: {supported})",
             locator=definition.identifier)
     kept = encoding if encoding and character_set(encoding) is None else None  # a character set is no format
@@ -171,7 +169,7 @@ def parse_kvp_bbox(text: str, identifier: str) -> tuple[list[float], str | None,
         else:
             numbers.append(number)
     if len(numbers) < 4 or len(numbers) % 2 or len(rest) > 2:
-        raise InvalidParameterValue(
+        raise WrongInputData(
             f"bounding box {identifier!r} must be minx,miny,maxx,maxy[,crs[,dimensions]] with finite numbers",
             locator=identifier)
     crs = (rest[0] or None) if rest else None
@@ -180,8 +178,8 @@ def parse_kvp_bbox(text: str, identifier: str) -> tuple[list[float], str | None,
         try:
             dimensions = int(rest[1])
         except ValueError:
-            raise InvalidParameterValue(f"bad dimensions in bounding box {identifier!r}",
-                                        locator=identifier) from None
+            raise WrongInputData(f"bad dimensions in bounding box {identifier!r}",
+                                  locator=identifier) from None
     return numbers, crs, dimensions
 
 
@@ -190,12 +188,12 @@ def _bbox_of(value: InputValue) -> tuple[list[float], str | None, int | None]:
     if value.kind == "bbox":
         corners = [*value.lower_corner, *value.upper_corner]
         if len(value.lower_corner) != len(value.upper_corner) or len(corners) < 4:
-            raise InvalidParameterValue(f"bounding box {value.identifier!r} needs two corners of equal "
-                                        "dimension", locator=value.identifier)
+            raise WrongInputData(f"bounding box {value.identifier!r} needs two corners of equal dimension",
+                                  locator=value.identifier)
         return [float(c) for c in corners], value.crs, value.dimensions
     if value.kind == "literal" and value.data is not None:
         return parse_kvp_bbox(value.data, value.identifier)
-    raise InvalidParameterValue(f"input {value.identifier!r} must be a bounding box", locator=value.identifier)
+    raise WrongInputData(f"input {value.identifier!r} must be a bounding box", locator=value.identifier)
 
 
 def _check_bbox(definition: BoundingBoxInput, value: InputValue) -> tuple[list[float], str | None, int]:
@@ -206,21 +204,21 @@ def _check_bbox(definition: BoundingBoxInput, value: InputValue) -> tuple[list[f
     """
     corners, crs, dimensions = _bbox_of(value)
     if not all(math.isfinite(c) for c in corners):
-        raise InvalidParameterValue(f"bounding box {value.identifier!r}: coordinates must be finite numbers",
-                                    locator=value.identifier)
+        raise WrongInputData(f"bounding box {value.identifier!r}: coordinates must be finite numbers",
+                             locator=value.identifier)
     dims = dimensions or len(corners) // 2
     if dims != len(corners) // 2:
-        raise InvalidParameterValue(f"bounding box {value.identifier!r}: dimensions {dims} do not match "
-                                    f"{len(corners) // 2}-dimensional corners", locator=value.identifier)
+        raise WrongInputData(f"bounding box {value.identifier!r}: dimensions {dims} do not match "
+                             f"{len(corners) // 2}-dimensional corners", locator=value.identifier)
     declared = getattr(definition, "dimensions", None)
     if declared and dims != declared:
-        raise InvalidParameterValue(f"bounding box {value.identifier!r} has {len(corners)} coordinates; "
-                                    f"the input is {declared}-dimensional, so it takes {2 * declared}",
-                                    locator=value.identifier)
+        raise WrongInputData(f"bounding box {value.identifier!r} has {len(corners)} coordinates; "
+                             f"the input is {declared}-dimensional, so it takes {2 * declared}",
+                             locator=value.identifier)
     lower, upper = corners[:dims], corners[dims:]
     if any(lo > up for lo, up in zip(lower, upper, strict=True)) and not _is_geographic(crs or definition.crs):
-        raise InvalidParameterValue(f"bounding box {value.identifier!r}: lower corner above upper corner",
-                                    locator=value.identifier)
+        raise WrongInputData(f"bounding box {value.identifier!r}: lower corner above upper corner",
+                             locator=value.identifier)
     return corners, crs, dims
 
 
@@ -233,19 +231,19 @@ def _is_geographic(crs: str | None) -> bool:
 def _check_literal_value(definition: LiteralInput, value: InputValue) -> LiteralInput:
     """A clone of ``definition`` holding the converted, checked value (no file access)."""
     if value.kind == "bbox":
-        raise InvalidParameterValue(f"input {value.identifier!r} is a literal, not a bounding box",
-                                    locator=value.identifier)
+        raise WrongInputData(f"input {value.identifier!r} is a literal, not a bounding box",
+                             locator=value.identifier)
     inpt = definition.clone()
     try:
         inpt.data = value.data if value.data is not None else ""
-    except InvalidParameterValue as exc:
-        raise _locate(exc, value.identifier) from None
+    except InvalidParameterValue as exc:  # not of the input's data type
+        raise WrongInputData(exc.description, locator=exc.locator or value.identifier) from None
     uom = _find_uom(definition, value.uom)
     if uom is not None:
         inpt.uom = uom
     mode = max(definition.valid_mode, MODE.SIMPLE)
     if not inpt.validator(inpt, mode):
-        raise InvalidParameterValue(
+        raise WrongInputData(
             f"value {to_text(inpt.data)[:100]!r} of input {value.identifier!r} is not allowed",
             locator=value.identifier)
     return inpt
@@ -259,8 +257,8 @@ def _inline_complex(value: InputValue, fmt: Format) -> str | bytes:
         try:
             return base64.b64decode("".join(data.split()), validate=True)
         except (binascii.Error, ValueError):
-            raise InvalidParameterValue(f"input {value.identifier!r} is not valid base64",
-                                        locator=value.identifier) from None
+            raise WrongInputData(f"input {value.identifier!r} is not valid base64",
+                                 locator=value.identifier) from None
     return data
 
 
@@ -270,8 +268,8 @@ def _check_outputs(process: Any, request: ExecuteRequest) -> None:
     for wanted in request.outputs:
         definition = process.get_output(wanted.identifier)
         if definition is None:
-            raise InvalidParameterValue(f"process {process.identifier!r} has no output {wanted.identifier!r}",
-                                        locator=wanted.identifier)
+            raise NoSuchOutput(f"process {process.identifier!r} has no output {wanted.identifier!r}",
+                               locator=wanted.identifier)
         if isinstance(definition, ComplexOutput):
             _requested_format(definition, wanted.mime_type, wanted.encoding, wanted.schema)
         elif isinstance(definition, LiteralOutput):
@@ -285,8 +283,8 @@ def validate_execute_request(process: Any, request: ExecuteRequest) -> None:
     known = {i.identifier for i in process.inputs}
     for value in request.inputs:
         if value.identifier not in known:
-            raise InvalidParameterValue(f"process {process.identifier!r} has no input {value.identifier!r}",
-                                        locator=value.identifier)
+            raise NoSuchInput(f"process {process.identifier!r} has no input {value.identifier!r}",
+                              locator=value.identifier)
     for definition in process.inputs:
         values = request.inputs_for(definition.identifier)
         _check_occurrences(definition, values)
@@ -297,8 +295,8 @@ def validate_execute_request(process: Any, request: ExecuteRequest) -> None:
                 _check_literal_value(definition, value)
             elif isinstance(definition, ComplexInput):
                 if value.kind == "bbox":
-                    raise InvalidParameterValue(f"input {value.identifier!r} is complex, not a bounding box",
-                                                locator=value.identifier)
+                    raise WrongInputData(f"input {value.identifier!r} is complex, not a bounding box",
+                                         locator=value.identifier)
                 fmt = _requested_format(definition, value.mime_type, value.encoding, value.schema, is_input=True)
                 if value.kind != "reference":
                     _inline_complex(value, fmt)
@@ -319,7 +317,7 @@ def _check_occurrences(definition: Any, values: list[InputValue]) -> None:
             f"input {definition.identifier!r} needs at least {definition.min_occurs} values",
             locator=definition.identifier)
     if len(values) > definition.max_occurs:
-        raise InvalidParameterValue(
+        raise TooManyInputs(
             f"input {definition.identifier!r} takes at most {definition.max_occurs} values, got {len(values)}",
             locator=definition.identifier)
 
@@ -341,8 +339,8 @@ def _fetched_path(value: InputValue, indir: Path | None) -> Path:
 def _build_complex(definition: ComplexInput, value: InputValue, workdir: Path, indir: Path | None,
                    max_size: int) -> ComplexInput:
     if value.kind == "bbox":
-        raise InvalidParameterValue(f"input {value.identifier!r} is complex, not a bounding box",
-                                    locator=value.identifier)
+        raise WrongInputData(f"input {value.identifier!r} is complex, not a bounding box",
+                             locator=value.identifier)
     fmt = _requested_format(definition, value.mime_type, value.encoding, value.schema, is_input=True)
     inpt = definition.clone()
     inpt.workdir = str(workdir)
@@ -351,8 +349,8 @@ def _build_complex(definition: ComplexInput, value: InputValue, workdir: Path, i
         if value.file:
             path = _fetched_path(value, indir)
             if max_size and path.stat().st_size > max_size:
-                raise FileSizeExceeded(f"input {value.identifier!r} is larger than {max_size} bytes",
-                                       locator=value.identifier)
+                raise SizeExceeded(f"input {value.identifier!r} is larger than {max_size} bytes",
+                               locator=value.identifier)
             inpt.data_format = Format(fmt.mime_type, schema=fmt.schema or None, encoding=None,
                                       validate=fmt.validate, extension=fmt.extension or None)
             inpt.set_fetched(path, value.href)
@@ -365,15 +363,15 @@ def _build_complex(definition: ComplexInput, value: InputValue, workdir: Path, i
         content = _inline_complex(value, fmt)
         size = len(content.encode("utf-8")) if isinstance(content, str) else len(content)
         if max_size and size > max_size:
-            raise FileSizeExceeded(f"input {value.identifier!r} is larger than {max_size} bytes",
-                                   locator=value.identifier)
+            raise SizeExceeded(f"input {value.identifier!r} is larger than {max_size} bytes",
+                               locator=value.identifier)
         if isinstance(content, bytes):  # decoded: the value itself is no longer base64
             fmt = Format(fmt.mime_type, schema=fmt.schema or None, encoding=fmt.encoding or None,
                          validate=fmt.validate, extension=fmt.extension or None)
         inpt.data_format = fmt
         inpt.data = content
     if inpt.valid_mode > MODE.NONE and not inpt.validator(inpt, inpt.valid_mode):
-        raise InvalidParameterValue(
+        raise WrongInputData(
             f"input {value.identifier!r} is not valid {fmt.mime_type} (validation mode {inpt.valid_mode})",
             locator=value.identifier)
     return inpt
@@ -418,8 +416,8 @@ def build_inputs(process: Any, request: ExecuteRequest, workdir: Path, indir: Pa
     known = {i.identifier for i in process.inputs}
     for value in request.inputs:
         if value.identifier not in known:
-            raise InvalidParameterValue(f"process {process.identifier!r} has no input {value.identifier!r}",
-                                        locator=value.identifier)
+            raise NoSuchInput(f"process {process.identifier!r} has no input {value.identifier!r}",
+                              locator=value.identifier)
     inputs: dict[str, deque] = OrderedDict()
     for definition in process.inputs:
         values = request.inputs_for(definition.identifier)

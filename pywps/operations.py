@@ -15,7 +15,6 @@ from typing import Any
 from pywps.config import Config
 from pywps.dispatcher import Dispatcher
 from pywps.exceptions import (
-    FileSizeExceeded,
     InvalidParameterValue,
     InvalidUpdateSequence,
     NoApplicableCode,
@@ -23,6 +22,7 @@ from pywps.exceptions import (
     NoSuchMode,
     NoSuchProcess,
     ResultNotReady,
+    SizeExceeded,
     VersionNegotiationFailed,
     exception_from_dict,
 )
@@ -184,8 +184,8 @@ class Operations:
                 if (value.encoding or "").lower() == "base64":
                     size = size * 3 // 4
             if size > limit:
-                raise FileSizeExceeded(f"input {value.identifier!r} is larger than {limit} bytes",
-                                       locator=value.identifier)
+                raise SizeExceeded(f"input {value.identifier!r} is larger than {limit} bytes",
+                                   locator=value.identifier)
 
     def _raw(self, outcome) -> Reply:
         return self._raw_output(outcome.job.id, outcome.outputs)
@@ -238,7 +238,7 @@ class Operations:
             declared = [o.json for o in self.processes[request.identifier].outputs]
             doc = json1.execute(job.status, job.percent, (exc.description if exc else "") or job.message,
                                 job.updated or job.created, reply.result.outputs if finished else [], declared,
-                                (type(exc).__name__, exc.locator or None) if exc is not None else None)
+                                (exc.name, exc.locator or None) if exc is not None else None)
         else:
             return reply
         return Reply(json1.dumps(doc, self.config.server.json_indent), json1.JSON, reply.status, reply.headers)
@@ -362,7 +362,7 @@ class Operations:
             raise ResultNotReady(f"job {job.id} is {wps2.STATUS[job.status].lower()}; ask again when GetStatus "
                                  "says Succeeded or Failed", locator=job.id)
         if job.status is JobStatus.FAILED:
-            raise _job_exception(job)
+            raise self.dispatcher.results.recorded_exception(job.id) or _job_exception(job)
         outputs = [OutputResult.from_dict(o) for o in json.loads(job.outputs or "[]")]
         if json.loads(job.request or "{}").get("raw_output"):
             return self._raw_output(job.id, outputs)

@@ -19,6 +19,7 @@ from pywps.exceptions import (
     OperationNotSupported,
     OptionNotSupported,
     VersionNegotiationFailed,
+    WrongInputData,
 )
 from pywps.inout.basic import parse_coordinate
 from pywps.ows import OWS_NS, WPS2_NS, WPS_NS, XLINK_NS, XML_NS, parse_xml
@@ -119,7 +120,7 @@ def parse_request(
         return check_xml_chars(parse_xml_request(body))
     except NoApplicableCode as exc:
         if _wps2_document(body):
-            exc.version = "2.0.0"  # a WPS 2.0 request is answered with an OWS 2.0 ExceptionReport
+            exc.for_wps2()  # a WPS 2.0 request is answered with an OWS 2.0 ExceptionReport
         raise
 
 
@@ -238,7 +239,7 @@ def parse_kvp(args: Mapping[str, str]) -> AnyRequest:
         try:
             return _kvp2(kvp, operation)
         except NoApplicableCode as exc:
-            exc.version = "2.0.0"  # answered with an OWS 2.0 ExceptionReport
+            exc.for_wps2()  # answered with an OWS 2.0 ExceptionReport
             raise
     language = kvp.get("language") or None
     if operation == "DescribeProcess":
@@ -626,8 +627,8 @@ def _floats(text: str, identifier: str) -> tuple[float, ...]:
     """Corner coordinates: finite decimal numbers (no NaN or INF, which a response could not echo)."""
     numbers = tuple(parse_coordinate(v) for v in text.replace(",", " ").split())
     if None in numbers:
-        raise InvalidParameterValue(f"Input {identifier!r}: coordinates must be finite numbers, not {text[:200]!r}",
-                                    locator=identifier)
+        raise WrongInputData(f"Input {identifier!r}: coordinates must be finite numbers, not {text[:200]!r}",
+                             locator=identifier)
     return numbers  # type: ignore[return-value]
 
 
@@ -635,15 +636,14 @@ def _bbox(value: etree._Element, identifier: str, ows: str) -> InputValue:
     lower = _floats(_text(value.find(f"{ows}LowerCorner")), identifier)
     upper = _floats(_text(value.find(f"{ows}UpperCorner")), identifier)
     if not lower or len(lower) != len(upper):
-        raise InvalidParameterValue(f"Input {identifier!r}: LowerCorner and UpperCorner must have the same, "
-                                    "non-zero number of coordinates", locator=identifier)
+        raise WrongInputData(f"Input {identifier!r}: LowerCorner and UpperCorner must have the same, "
+                             "non-zero number of coordinates", locator=identifier)
     crs = value.get("crs") or value.get(f"{ows}crs")
     dims = value.get("dimensions") or value.get(f"{ows}dimensions")
     try:
         dimensions = int(dims) if dims else len(lower)
     except ValueError:
-        raise InvalidParameterValue(f"Input {identifier!r}: bad dimensions {dims!r}",
-                                    locator=identifier) from None
+        raise WrongInputData(f"Input {identifier!r}: bad dimensions {dims!r}", locator=identifier) from None
     return InputValue(identifier=identifier, kind="bbox", crs=crs, dimensions=dimensions,
                       lower_corner=lower, upper_corner=upper)
 

@@ -13,7 +13,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from pywps.exceptions import FileSizeExceeded, InvalidParameterValue, NoApplicableCode
+from pywps.exceptions import (
+    DataNotAccessible,
+    FileSizeExceeded,
+    InvalidParameterValue,
+    SizeExceeded,
+)
 from pywps.inout.fetch import FetchPolicy, check_url, fetch_reference, host_matches, is_public_address
 from pywps.requestmodel import InputValue
 
@@ -125,10 +130,19 @@ def ref(href: str, **kwargs) -> InputValue:
     return InputValue(identifier="inp", kind="reference", href=href, **kwargs)
 
 
-def refused(value: InputValue, dest: Path, policy: FetchPolicy, exc: type = InvalidParameterValue) -> str:
+# what a WPS 1.0.0 client is answered (exceptionCode, HTTP status): a reference refused or not found, one
+# whose server failed, one too large; WPS 2.0.0 answers DataNotAccessible or SizeExceeded, 400
+REFUSED = ("InvalidParameterValue", 400)
+UNREACHABLE = ("NoApplicableCode", 500)
+TOO_BIG = ("FileSizeExceeded", 413)
+
+
+def refused(value: InputValue, dest: Path, policy: FetchPolicy, ows: tuple[str, int] = REFUSED,
+            exc: type = DataNotAccessible) -> str:
     with pytest.raises(exc) as info:
         fetch_reference(value, dest, policy)
     assert type(info.value) is exc
+    assert (info.value.name, info.value.code) == ows
     assert info.value.locator == "inp"
     assert not dest.exists()
     return info.value.description
@@ -260,7 +274,7 @@ def test_size_cap_holds_with_lying_content_length(server, tmp_path):
     dest = tmp_path / "x"
     try:
         fetch_reference(ref(f"{server}/lying?n=50000"), dest, policy)
-    except (FileSizeExceeded, NoApplicableCode):
+    except (FileSizeExceeded, DataNotAccessible):
         assert not dest.exists()
     else:
         assert dest.stat().st_size <= 1000
@@ -268,14 +282,14 @@ def test_size_cap_holds_with_lying_content_length(server, tmp_path):
 
 def test_timeouts_and_errors(server, tmp_path):
     policy = FetchPolicy(allow_private=True, timeout=(1, 0.5))
-    message = refused(ref(f"{server}/slow?s=2"), tmp_path / "x", policy, NoApplicableCode)
+    message = refused(ref(f"{server}/slow?s=2"), tmp_path / "x", policy, UNREACHABLE)
     assert "in time" in message
     refused(ref(f"{server}/missing"), tmp_path / "x", LOCAL)
-    refused(ref(f"{server}/broken"), tmp_path / "x", LOCAL, NoApplicableCode)
-    refused(ref("http://127.0.0.1:1/closed"), tmp_path / "x", LOCAL, NoApplicableCode)
+    refused(ref(f"{server}/broken"), tmp_path / "x", LOCAL, UNREACHABLE)
+    refused(ref("http://127.0.0.1:1/closed"), tmp_path / "x", LOCAL, UNREACHABLE)
     message = refused(ref("http://no-such-host.invalid/"), tmp_path / "x", LOCAL)
     assert "resolve" in message
-    refused(ref(""), tmp_path / "x", LOCAL)
+    refused(ref(""), tmp_path / "x", LOCAL, exc=InvalidParameterValue)
 
 
 def test_file_references(tmp_path):
@@ -296,7 +310,7 @@ def test_file_references(tmp_path):
     refused(ref(f"file://otherhost{allowed}/a.txt"), tmp_path / "x", policy)
     refused(ref(f"file://{allowed}/a.txt"), tmp_path / "x", FetchPolicy())
     (allowed / "big.txt").write_text("x" * 11)
-    refused(ref(f"file://{allowed}/big.txt"), tmp_path / "x", policy, FileSizeExceeded)
+    refused(ref(f"file://{allowed}/big.txt"), tmp_path / "x", policy, TOO_BIG, SizeExceeded)
 
 
 def test_address_classification():
@@ -356,8 +370,8 @@ def test_https_pinned_address_keeps_sni_and_certificate_check(tls_server, tmp_pa
     assert json.loads(dest.read_text())["headers"]["Host"] == f"localhost:{port}"
     # the certificate does not name the address, so asking for it by address fails verification
     ip_policy = FetchPolicy(allow_private=True, ca_bundle=ca, timeout=(2, 2))
-    message = refused(ref(f"https://127.0.0.1:{port}/data"), tmp_path / "x", ip_policy, NoApplicableCode)
+    message = refused(ref(f"https://127.0.0.1:{port}/data"), tmp_path / "x", ip_policy, UNREACHABLE)
     assert "cannot connect" in message
     # an unknown CA is refused
     refused(ref(f"https://localhost:{port}/data"), tmp_path / "x",
-            FetchPolicy(trusted_hosts=("localhost",), timeout=(2, 2)), NoApplicableCode)
+            FetchPolicy(trusted_hosts=("localhost",), timeout=(2, 2)), UNREACHABLE)

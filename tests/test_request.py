@@ -14,6 +14,7 @@ from pywps.exceptions import (
     OperationNotSupported,
     OptionNotSupported,
     VersionNegotiationFailed,
+    WrongInputData,
 )
 from pywps.request import bbox_from_string, parse_datainputs, parse_request
 from pywps.requestmodel import DescribeProcessRequest, ExecuteRequest, GetCapabilitiesRequest
@@ -317,7 +318,7 @@ def test_xml_errors():
            execute_xml("").replace(b"<ows:Identifier>p</ows:Identifier>", b""))
     raises(MissingParameterValue, "x", "POST", {},
            execute_xml("<wps:DataInputs><wps:Input><ows:Identifier>x</ows:Identifier></wps:Input></wps:DataInputs>"))
-    raises(InvalidParameterValue, "bb", "POST", {}, execute_xml(
+    raises(WrongInputData, "bb", "POST", {}, execute_xml(  # shown to a WPS 1.0.0 client as InvalidParameterValue
         "<wps:DataInputs><wps:Input><ows:Identifier>bb</ows:Identifier><wps:Data><wps:BoundingBoxData>"
         "<ows:LowerCorner>1 x</ows:LowerCorner><ows:UpperCorner>3 4</ows:UpperCorner>"
         "</wps:BoundingBoxData></wps:Data></wps:Input></wps:DataInputs>"))

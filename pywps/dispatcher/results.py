@@ -195,12 +195,16 @@ class Results:
         """The outcome of a job that ended before it could run, from the store."""
         job = self.store.get(job_id)
         assert job is not None
+        return Outcome(job, [], self.recorded_exception(job_id), job.response or b"")
+
+    def recorded_exception(self, job_id: str) -> NoApplicableCode | None:
+        """The exception a job's runner recorded in its result, if it recorded one: its own class (a WPS 2.0
+        code such as WrongInputData), where the WPS 1.0.0 status document shows the OWS code."""
         try:
             result = self.handback(job_id).result() or {}
         except UntrustedOutput:
-            result = {}
-        exception = exception_from_dict(result["exception"]) if result.get("exception") else None
-        return Outcome(job, [], exception, job.response or b"")
+            return None
+        return exception_from_dict(result["exception"]) if result.get("exception") else None
 
     def failure_document(self, job: JobRecord, process: Any, request: ExecuteRequest | None,
                          exc: NoApplicableCode) -> bytes:

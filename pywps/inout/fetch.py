@@ -18,7 +18,7 @@ import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
-from pywps.exceptions import FileSizeExceeded, InvalidParameterValue, NoApplicableCode
+from pywps.exceptions import DataNotAccessible, InvalidParameterValue, SizeExceeded
 
 if TYPE_CHECKING:
     from pywps.requestmodel import InputValue
@@ -87,8 +87,16 @@ def fetch_reference(value: InputValue, dest: Path, policy: FetchPolicy) -> Path:
 # ---------------------------------------------------------------------------------------------- checks
 
 
-def _refused(identifier: str, why: str) -> InvalidParameterValue:
-    return InvalidParameterValue(f"Reference of input {identifier!r} refused: {why}", locator=identifier)
+def _refused(identifier: str, why: str) -> DataNotAccessible:
+    """The server will not fetch this reference (scheme, host, address, path): a client error."""
+    return DataNotAccessible(f"Reference of input {identifier!r} refused: {why}", locator=identifier)
+
+
+def _unreachable(identifier: str, why: str) -> DataNotAccessible:
+    """The referenced server failed (no answer, too slow, 5xx): NoApplicableCode 500 to a WPS 1.0.0 client,
+    DataNotAccessible 400 to a WPS 2.0.0 one."""
+    return DataNotAccessible(f"Reference of input {identifier!r}: {why}", locator=identifier, code=500,
+                             ows_code="NoApplicableCode")
 
 
 def is_public_address(address: str) -> bool:
@@ -118,7 +126,7 @@ def _resolve(host: str, port: int, identifier: str) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
-        raise InvalidParameterValue(
+        raise DataNotAccessible(
             f"Reference of input {identifier!r}: cannot resolve host {host!r} ({exc})", locator=identifier
         ) from None
     addresses: list[str] = []
@@ -127,8 +135,8 @@ def _resolve(host: str, port: int, identifier: str) -> list[str]:
         if address not in addresses:
             addresses.append(address)
     if not addresses:
-        raise InvalidParameterValue(f"Reference of input {identifier!r}: host {host!r} has no address",
-                                    locator=identifier)
+        raise DataNotAccessible(f"Reference of input {identifier!r}: host {host!r} has no address",
+                                locator=identifier)
     return addresses
 
 
@@ -197,27 +205,26 @@ def _download(url: str, method: str, headers: dict[str, str], body: bytes | None
                                     preload_content=False, assert_same_host=False)
         except Urllib3Timeout:
             pool.close()
-            raise NoApplicableCode(f"Reference of input {identifier!r}: {host} did not answer in time",
-                                   locator=identifier) from None
+            raise _unreachable(identifier, f"{host} did not answer in time") from None
         except (Urllib3Error, OSError) as exc:
             pool.close()
-            raise NoApplicableCode(f"Reference of input {identifier!r}: cannot connect to {host} ({exc})",
-                                   locator=identifier) from None
+            raise _unreachable(identifier, f"cannot connect to {host} ({exc})") from None
         try:
             if response.status in REDIRECTS:
                 location = response.headers.get("Location")
                 if not location:
-                    raise InvalidParameterValue(
+                    raise DataNotAccessible(
                         f"Reference of input {identifier!r}: redirect without a Location", locator=identifier)
                 url = urljoin(url, location)
                 if response.status == 303 or (response.status in (301, 302) and method == "POST"):
                     method, body = "GET", None
                 log.debug("reference %s of input %s redirects to %s", parts.geturl(), identifier, url)
                 continue
+            if response.status >= 500:
+                raise _unreachable(identifier, f"{host} answered HTTP {response.status}")
             if response.status >= 400:
-                exc_class = InvalidParameterValue if response.status < 500 else NoApplicableCode
-                raise exc_class(f"Reference of input {identifier!r}: {host} answered HTTP {response.status}",
-                                locator=identifier)
+                raise DataNotAccessible(f"Reference of input {identifier!r}: {host} answered HTTP {response.status}",
+                                        locator=identifier)
             _stream(response, sink, policy, identifier, deadline)
             return
         finally:
@@ -226,9 +233,9 @@ def _download(url: str, method: str, headers: dict[str, str], body: bytes | None
     raise _refused(identifier, f"more than {policy.max_redirects} redirects")
 
 
-def _too_big(identifier: str, limit: int) -> FileSizeExceeded:
-    return FileSizeExceeded(f"Reference of input {identifier!r} is larger than the maximum of {limit} bytes",
-                            locator=identifier)
+def _too_big(identifier: str, limit: int) -> SizeExceeded:
+    return SizeExceeded(f"Reference of input {identifier!r} is larger than the maximum of {limit} bytes",
+                        locator=identifier)
 
 
 def _stream(response: urllib3.HTTPResponse, sink: BinaryIO, policy: FetchPolicy, identifier: str,
@@ -245,16 +252,12 @@ def _stream(response: urllib3.HTTPResponse, sink: BinaryIO, policy: FetchPolicy,
             if limit and count > limit:
                 raise _too_big(identifier, limit)
             if time.monotonic() > deadline:
-                raise NoApplicableCode(
-                    f"Reference of input {identifier!r} took longer than {policy.deadline}s",
-                    locator=identifier)
+                raise _unreachable(identifier, f"the transfer took longer than {policy.deadline}s")
             sink.write(chunk)
     except Urllib3Timeout:
-        raise NoApplicableCode(f"Reference of input {identifier!r}: the server stopped sending",
-                               locator=identifier) from None
+        raise _unreachable(identifier, "the server stopped sending") from None
     except (Urllib3Error, OSError) as exc:
-        raise NoApplicableCode(f"Reference of input {identifier!r}: transfer failed ({exc})",
-                               locator=identifier) from None
+        raise _unreachable(identifier, f"transfer failed ({exc})") from None
 
 
 # ---------------------------------------------------------------------------------------------- file://

@@ -124,7 +124,7 @@ def test_dismiss_stops_the_work(client):
     status = client.get(f"/wps?service=WPS&version=2.0.0&request=GetStatus&jobId={job_id}")
     assert status_of(document(status.get_data(), "StatusInfo")) == "Dismissed"
     result = client.get(f"/wps?service=WPS&version=2.0.0&request=GetResult&jobId={job_id}")
-    assert report(result.get_data(), result.status_code) == ("NoSuchJob", job_id, 404)
+    assert report(result.get_data(), result.status_code) == ("NoSuchJob", job_id, 400)
     wps1 = client.get(f"/outputs/{job_id}.xml")  # the WPS 1.0.0 view of the same job
     validate(wps1.get_data())
     texts = etree.fromstring(wps1.get_data()).xpath("//wps:ProcessFailed//ows:ExceptionText/text()", namespaces=NS1)

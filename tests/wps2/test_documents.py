@@ -157,9 +157,9 @@ def test_result_with_every_kind_of_output():
 
 
 @pytest.mark.parametrize("exc, code, status", [
-    (NoSuchJob("no job", locator="x"), "NoSuchJob", 404),
-    (ResultNotReady("wait", locator="x"), "ResultNotReady", 404),
-    (NoSuchProcess("no process", locator="p"), "NoSuchProcess", 404),
+    (NoSuchJob("no job", locator="x"), "NoSuchJob", 400),
+    (ResultNotReady("wait", locator="x"), "ResultNotReady", 400),
+    (NoSuchProcess("no process", locator="p"), "NoSuchProcess", 400),
     (NoSuchMode("no", locator="mode"), "NoSuchMode", 400),
 ])
 def test_wps2_exceptions_render_as_ows2_and_ows11(exc, code, status):

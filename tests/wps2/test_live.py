@@ -102,14 +102,14 @@ def test_dismiss_and_errors_over_http(server):
     job_id = job_id_of(info)
     wait(lambda: status_of(ok(get(server, request="GetStatus", jobId=job_id), "StatusInfo")) == "Running", 60, 0.2)
     resp = get(server, request="GetResult", jobId=job_id)
-    assert report(resp.content, resp.status_code) == ("ResultNotReady", job_id, 404)
+    assert report(resp.content, resp.status_code) == ("ResultNotReady", job_id, 400)
     assert status_of(ok(get(server, request="Dismiss", jobId=job_id), "StatusInfo")) == "Dismissed"
     assert final_status(server, job_id) == "Dismissed"
     resp = post(server, job_request("GetResult", job_id))
-    assert report(resp.content, resp.status_code) == ("NoSuchJob", job_id, 404)
+    assert report(resp.content, resp.status_code) == ("NoSuchJob", job_id, 400)
     unknown = str(uuid.uuid4())
     resp = get(server, request="GetStatus", jobId=unknown)
-    assert report(resp.content, resp.status_code) == ("NoSuchJob", unknown, 404)
+    assert report(resp.content, resp.status_code) == ("NoSuchJob", unknown, 400)
     resp = requests.get(server.url, params={"service": "WPS", "request": "Execute", "version": "2.0.0",
                                             "identifier": "say_hello"}, timeout=60)
     assert report(resp.content, resp.status_code) == ("OperationNotSupported", "request", 501)

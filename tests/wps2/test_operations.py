@@ -155,7 +155,7 @@ def test_describeprocess(client):
     root = ok(post(client, body), "ProcessOfferings")
     assert len(root) == len(example_processes()) + 2
     assert refused(get(client, request="DescribeProcess", identifier="say_hello,nope")) == ("NoSuchProcess", "nope",
-                                                                                           404)
+                                                                                           400)
     assert refused(get(client, request="DescribeProcess")) == ("MissingParameterValue", "identifier", 400)
 
 
@@ -196,13 +196,13 @@ def test_execute_sync_raw(client):
 
 
 def test_execute_refusals(client):
-    assert refused(post(client, execute("nope"))) == ("NoSuchProcess", "nope", 404)
+    assert refused(post(client, execute("nope"))) == ("NoSuchProcess", "nope", 400)
     assert refused(post(client, execute("sync_only", literal("x", "2"), mode="async"))) == ("NoSuchMode", "mode", 400)
-    assert refused(post(client, execute("add", literal("a", "4")))) == ("InvalidParameterValue", "a", 400)
-    assert refused(post(client, execute("say_hello", literal("nom", "x")))) == ("InvalidParameterValue", "nom", 400)
+    assert refused(post(client, execute("add", literal("a", "4")))) == ("WrongInputData", "a", 400)
+    assert refused(post(client, execute("say_hello", literal("nom", "x")))) == ("NoSuchInput", "nom", 400)
     assert refused(post(client, execute("say_hello"))) == ("MissingParameterValue", "name", 400)
     assert refused(post(client, execute("say_hello", literal("name", "x"), outputs=("nope",)))) == (
-        "InvalidParameterValue", "nope", 400)
+        "NoSuchOutput", "nope", 400)
     code, _, status = refused(post(client, execute("fail", literal("message", "sync boom"))))
     assert (code, status) == ("NoApplicableCode", 500)  # the process failed: its message, never a traceback
     resp = post(client, execute("silent"))
@@ -244,18 +244,18 @@ def test_failed_async_job(client):
 def test_unknown_jobs(client):
     for job_id in (str(uuid.uuid4()), "not-a-job", "../../etc/passwd"):
         for operation in ("GetStatus", "GetResult", "Dismiss"):
-            assert refused(get(client, request=operation, jobId=job_id)) == ("NoSuchJob", job_id, 404)
-            assert refused(post(client, job_request(operation, job_id))) == ("NoSuchJob", job_id, 404)
+            assert refused(get(client, request=operation, jobId=job_id)) == ("NoSuchJob", job_id, 400)
+            assert refused(post(client, job_request(operation, job_id))) == ("NoSuchJob", job_id, 400)
 
 
 def test_result_not_ready_then_dismiss(client):
     job_id = submit(client, execute("sleep", literal("delay", "60"), mode="async"))
     wait(lambda: status_of(job_status(client, job_id)) == "Running", 30)
-    assert refused(get(client, request="GetResult", jobId=job_id)) == ("ResultNotReady", job_id, 404)
+    assert refused(get(client, request="GetResult", jobId=job_id)) == ("ResultNotReady", job_id, 400)
     info = ok(post(client, job_request("Dismiss", job_id)), "StatusInfo")
     assert status_of(info) == "Dismissed"
     assert status_of(job_status(client, job_id)) == "Dismissed"
-    assert refused(get(client, request="GetResult", jobId=job_id)) == ("NoSuchJob", job_id, 404)
+    assert refused(get(client, request="GetResult", jobId=job_id)) == ("NoSuchJob", job_id, 400)
     again = ok(get(client, request="Dismiss", jobId=job_id), "StatusInfo")  # idempotent
     assert status_of(again) == "Dismissed"
     no_slot_taken(client)
@@ -266,7 +266,7 @@ def test_dismiss_of_a_finished_job_discards_its_results(client):
     job_id = job_id_of(root)
     assert status_of(ok(get(client, request="Dismiss", jobId=job_id), "StatusInfo")) == "Dismissed"
     gone = get(client, request="GetResult", jobId=job_id)
-    assert gone.status_code == 404 and b"NoSuchJob" in gone.get_data()
+    assert gone.status_code == 400 and b"NoSuchJob" in gone.get_data()
 
 
 def test_dismiss_of_a_queued_job(make_client):
