@@ -351,7 +351,7 @@ def test_a_package_that_builds_its_service_on_import_starts_no_server_in_the_zyg
 
     backend = make(processes=collection.processes())
     process = collection.processes()[0]
-    handle, jobdir = start(backend, tmp_path, process, item="x")
+    handle, _jobdir = start(backend, tmp_path, process, item="x")
     status = backend.wait(handle, 60)
     assert status.state == RunnerState.EXITED and status.exit_code == 0, status
     zygote = zygote_pid(backend)
