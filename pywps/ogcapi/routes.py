@@ -76,6 +76,9 @@ class Api:
         self.language = config.server.languages[0]
         self.notifier = Notifier(config, dispatcher.store, fetch_policy(config), self.callback_document)
         self._described: dict[str, dict[str, Any]] = {}
+        # the process list and descriptions never change while the app lives: their JSON is encoded once
+        # (per query string for the list, a bounded number of them)
+        self._encoded: dict[tuple[str, bytes], bytes] = {}
         from pywps.ogcapi.html import Pages
 
         self.pages = Pages(self)
@@ -244,7 +247,20 @@ class Api:
             self._described[process.identifier] = cached
         return cached
 
+    def _cached_json(self, key: tuple[str, bytes], make: Callable[[], Any]) -> Response:
+        body = self._encoded.get(key)
+        if body is None:
+            body = json.dumps(make(), indent=2, ensure_ascii=False).encode()
+            if len(self._encoded) < 256:
+                self._encoded[key] = body
+        return Response(body, content_type=JSON)
+
     def process_list(self) -> Response:
+        if not self.wants_html():
+            return self._cached_json(("processes", request.query_string), self._process_list_document)
+        return self._process_list_document(html=True)
+
+    def _process_list_document(self, html: bool = False) -> Any:
         everything = list(self.processes.values())
         limit, offset, link = self._paging(len(everything), 0)
         page = everything[offset:offset + limit]
@@ -257,17 +273,16 @@ class Api:
             links.append(link(max(0, offset - limit), "prev"))
         doc = {"processes": [process_summary(p, self.base, self.accepts_sync, self.language) for p in page],
                "links": links}
-        if self.wants_html():
+        if html:
             return Response(self.pages.processes(doc, link if offset + limit < len(everything) else None,
                                                  offset, limit), content_type=HTML)
-        return self.json(doc)
+        return doc
 
     def process(self, process_id: str) -> Response:
         process = self.get_process(process_id)
-        doc = self.description(process)
         if self.wants_html():
-            return Response(self.pages.process(process, doc), content_type=HTML)
-        return self.json(doc)
+            return Response(self.pages.process(process, self.description(process)), content_type=HTML)
+        return self._cached_json(("process", process.identifier.encode()), lambda: self.description(process))
 
     # -- execution -------------------------------------------------------------------------------
 
