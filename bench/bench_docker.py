@@ -10,7 +10,8 @@ Modes, run round-robin so that load on a shared machine hits them alike:
   execute      sync Execute of say_hello through create_app()      (parse, store, dispatcher, backend, encode)
   execute_pool the same with docker_pool_size = 2                  (pre-started single-use containers)
   execute_wps  the same with docker_transport = wps                (this project's WPS in the container)
-  floor_podman, execute_podman, execute_podman_wps                 the same on Podman's Docker-compatible API
+  execute_wps_pool  the same with docker_pool_size = 2             (pre-started containers, servers listening)
+  floor_podman, execute_podman, execute_podman_wps[_pool]         the same on Podman's Docker-compatible API
                                                                    (--podman-host; the floor by the docker CLI)
 """
 
@@ -84,11 +85,11 @@ def backend_run(workdir: Path, image: str) -> tuple[Callable[[], None], Callable
         if status.exit_code != 0:
             raise RuntimeError(f"job failed: {status} {jobdir.read_result()}")
 
-    return run, backend.close
+    return run, backend.close, backend
 
 
 def execute_run(workdir: Path, image: str, host: str | None = None,
-                **processing: object) -> tuple[Callable[[], None], Callable[[], None]]:
+                **processing: object) -> tuple[Callable[[], None], Callable[[], None], object]:
     """One synchronous Execute through the whole server, in process (no socket); ``host``: the engine's API."""
     from pywps.processes import example_processes
     from pywps.service import create_app
@@ -120,7 +121,16 @@ def execute_run(workdir: Path, image: str, host: str | None = None,
         if closer:
             closer()
 
-    return run, close
+    return run, close, app.extensions["pywps"]["dispatcher"].backend
+
+
+def refilled(backend: object, timeout: float = 60.0) -> None:
+    """Wait until the backend's pool is full again (not timed: the pool's case is requests further apart than
+    its refill)."""
+    deadline = time.monotonic() + timeout
+    size = backend.settings.pool_size  # type: ignore[attr-defined]
+    while backend.idle_pool_size < size and time.monotonic() < deadline:  # type: ignore[attr-defined]
+        time.sleep(0.05)
 
 
 def summary(times: list[float]) -> dict[str, float]:
@@ -143,23 +153,29 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="pywps-bench-") as tmp:
         root = Path(tmp)
-        makers: dict[str, Callable[[], tuple[Callable[[], None], Callable[[], None]]]] = {
-            "floor": lambda: (floor(args.image, "none"), lambda: None),
-            "floor_bridge": lambda: (floor(args.image, None), lambda: None),
+        makers: dict[str, Callable[[], tuple[Callable[[], None], Callable[[], None], object]]] = {
+            "floor": lambda: (floor(args.image, "none"), lambda: None, None),
+            "floor_bridge": lambda: (floor(args.image, None), lambda: None, None),
             "backend": lambda: backend_run(root / "backend", args.image),
             "execute": lambda: execute_run(root / "execute", args.image),
             "execute_pool": lambda: execute_run(root / "pool", args.image, docker_pool_size=2),
             "execute_wps": lambda: execute_run(root / "wps", args.image, **WPS),
-            "floor_podman": lambda: (floor(args.image, "none", args.podman_host), lambda: None),
+            "execute_wps_pool": lambda: execute_run(root / "wps-pool", args.image, docker_pool_size=2, **WPS),
+            "floor_podman": lambda: (floor(args.image, "none", args.podman_host), lambda: None, None),
             "execute_podman": lambda: execute_run(root / "podman", args.image, args.podman_host),
             "execute_podman_wps": lambda: execute_run(root / "podman-wps", args.image, args.podman_host, **WPS),
+            "execute_podman_wps_pool": lambda: execute_run(root / "podman-wps-pool", args.image, args.podman_host,
+                                                           docker_pool_size=2, **WPS),
         }
         modes = [m for m in args.modes.split(",") if m]
         runners = {m: makers[m]() for m in modes}
-        for run, _close in runners.values():  # warm up: image cache, imports, pool
+        for run, _close, _backend in runners.values():  # warm up: image cache, imports, pool
             run()
         if "execute_pool" in runners:
             time.sleep(2)
+        wps_pools = [m for m in runners if m.endswith("wps_pool")]
+        for mode in wps_pools:  # the first job started the pool: wait (untimed) until it is full
+            refilled(runners[mode][2])
         times: dict[str, list[float]] = {m: [] for m in modes}
         for _ in range(args.n):
             for mode in modes:
@@ -169,20 +185,22 @@ def main(argv: list[str] | None = None) -> int:
                 times[mode].append(time.perf_counter() - started)
                 if mode == "execute_pool":
                     time.sleep(0.3)  # let the pool refill, as between real requests
-        for _run, close in runners.values():
+                elif mode in wps_pools:  # a wps server takes ~1 s to start: requests further apart than that
+                    refilled(runners[mode][2])
+        for _run, close, _backend in runners.values():
             close()
 
     results = {m: summary(t) for m, t in times.items()}
     load_after = os.getloadavg()[0]
     print(f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} cores, "
           f"load average {load_before:.2f} before, {load_after:.2f} after")
-    print(f"{'mode':<20}{'min':>9}{'median':>9}{'p90':>9}{'x floor':>9}   (ms, n={args.n}, image {args.image}; "
+    print(f"{'mode':<24}{'min':>9}{'median':>9}{'p90':>9}{'x floor':>9}   (ms, n={args.n}, image {args.image}; "
           "podman modes against the podman floor)")
     for mode, r in results.items():
         floor_mode = "floor_podman" if "podman" in mode else "floor"
         base = results.get(floor_mode, {}).get("median")
         ratio = f"{r['median'] / base:.2f}" if base else "-"
-        print(f"{mode:<20}{r['min']:9.0f}{r['median']:9.0f}{r['p90']:9.0f}{ratio:>9}")
+        print(f"{mode:<24}{r['min']:9.0f}{r['median']:9.0f}{r['p90']:9.0f}{ratio:>9}")
     if args.json:
         args.json.write_text(json.dumps({"n": args.n, "image": args.image, "results": results,
                                          "load": [load_before, load_after]}, indent=2))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import atexit
 import errno
 import logging
+import math
 import os
 import shutil
 import threading
@@ -83,6 +84,33 @@ while not os.path.exists(job):
 with open(job) as handle:
     os.environ["PYWPS_JOB_ID"] = json.load(handle).get("job_id", "")
 sys.exit(pywps.worker.main(["--indir", indir, "--outdir", outdir]))
+"""
+
+# What a pool container of the wps transport runs (as its entrypoint, so any image with /bin/sh works): the
+# image's WPS server at once, and a timer that stops it when no job (in/job.json) came within the idle time.
+WPS_POOL_SCRIPT = """\
+idle=$1 job=$2
+shift 2
+"$@" &
+server=$!
+(
+    waited=0
+    while [ ! -e "$job" ]; do
+        if [ "$waited" -ge "$idle" ]; then
+            kill -TERM "$server" 2>/dev/null
+            sleep 10
+            kill -KILL "$server" 2>/dev/null
+            exit 0
+        fi
+        sleep 1
+        waited=$((waited + 1))
+    done
+) &
+timer=$!
+wait "$server"
+code=$?
+kill "$timer" 2>/dev/null
+exit "$code"
 """
 
 
@@ -267,12 +295,30 @@ def _oom_in_kernel_log(container_id: str) -> bool:
     return found
 
 
+def _pool_claim(labels: dict[str, str]) -> tuple[str, str] | None:
+    """The job a pool container was handed and its job directory (from its slot), None while it waits idle."""
+    try:
+        job_id, jobdir = (Path(labels[LABEL_JOBDIR]) / "jobdir").read_text().splitlines()[:2]
+    except (KeyError, OSError, ValueError):
+        return None
+    return job_id, jobdir
+
+
 def _pool_job(labels: dict[str, str]) -> str | None:
     """The job a pool container was handed (from its slot), None while it waits idle."""
-    try:
-        return (Path(labels[LABEL_JOBDIR]) / "jobdir").read_text().splitlines()[0]
-    except (KeyError, OSError, IndexError):
+    claim = _pool_claim(labels)
+    return None if claim is None else claim[0]
+
+
+def _wps_jobdir(labels: dict[str, str]) -> str | None:
+    """The job directory of a wps container (a pool container's from its slot), None for the worker transport
+    or an idle pool container."""
+    if labels.get(LABEL_TRANSPORT) != "wps":
         return None
+    if LABEL_POOL not in labels:
+        return labels.get(LABEL_JOBDIR)
+    claim = _pool_claim(labels)
+    return None if claim is None else claim[1]
 
 
 def _pool_assigned(attrs: dict[str, Any]) -> float | None:
@@ -319,6 +365,11 @@ class Container(Processing):
         self._lock = threading.Lock()
         self._tracks: dict[str, _Track] = {}
         self._pool: list[tuple[str, Path]] = []   # idle pool containers: (id, slot directory)
+        # wps: what each idle pool container serves (its server configuration and command), and the identity
+        # of its socket directory; the jobs the pool is filled for (only their config and limits count)
+        self._pool_wps: dict[str, tuple[tuple[str, tuple[str, ...] | None], tuple[int, int]]] = {}
+        self._wps_template: dict[str, Any] = {"config": {}, "limits": {}}
+        self._wps_unpooled_logged = False
         self._pool_pending = 0
         self._pool_started = False
         self._closed = False
@@ -456,23 +507,32 @@ class Container(Processing):
         import docker.errors
 
         job_id, process_identifier = job.id, job.process
+        wps = self.settings.transport == "wps"
         if jobdir.indir.is_symlink():  # a retried start of a job already handed to a pool container
             slot = Path(os.readlink(jobdir.indir)).parent
             try:
-                return str(self.client.api.inspect_container(f"pywps-pool-{slot.name}")["Id"])
+                attrs = self.client.api.inspect_container(f"pywps-pool-{slot.name}")
             except docker.errors.NotFound:
                 raise NoApplicableCode("the job's pool container is gone") from None
+            handle = str(attrs["Id"])
+            if wps:
+                self._track(handle, attrs)
+                self._follow(handle)
+            return handle
         prepare_jobdir(jobdir, self.settings.uid_gid())
-        wps = self.settings.transport == "wps"
+        if self.settings.pool_size > 0 and self.settings.image_for(process_identifier) == self.settings.image \
+                and not (wps and jobdir.path is not None and wpsproxy.Transport(jobdir.path).phase()):
+            # (a wps job already prepared for a fresh container of its own is retried there)
+            handle = self._start_pooled(job_id, jobdir)
+            if handle is not None:
+                if wps:
+                    self._follow(handle)
+                return handle
         if wps:
             try:
                 wpsproxy.prepare(jobdir, self.settings.wps, self.settings.uid_gid())
             except OSError as exc:
                 raise NoApplicableCode(f"docker: could not prepare the job directory: {exc}") from None
-        elif self.settings.pool_size > 0 and self.settings.image_for(process_identifier) == self.settings.image:
-            handle = self._start_pooled(job_id, jobdir)
-            if handle is not None:
-                return handle
         kwargs = self.container_kwargs(job, jobdir)
         try:
             try:
@@ -631,15 +691,45 @@ class Container(Processing):
         """Where pool slots live: next to the job directories, so a job's files move in by rename."""
         return Path(self.workdir) / "docker-pool"
 
-    def _pool_kwargs(self, slot: Path) -> dict[str, Any]:
+    def _pool_kwargs(self, slot: Path, spec: tuple[str, tuple[str, ...] | None] | None = None) -> dict[str, Any]:
+        """A pool container on ``slot``: the worker waiting for ``in/job.json``, or (wps, ``spec`` given) the
+        image's WPS server, started as a job's would be, behind the idle timer of ``WPS_POOL_SCRIPT``."""
         s = self.settings
         kwargs = self._hardened(s.image, JobDir(slot).indir, JobDir(slot).outdir)
-        kwargs["command"] = ["python3", "-c", POOL_SCRIPT, s.inp_dir, s.out_dir, f"{s.pool_idle:g}",
-                             *s.pool_preload]
+        if spec is None:
+            kwargs["command"] = ["python3", "-c", POOL_SCRIPT, s.inp_dir, s.out_dir, f"{s.pool_idle:g}",
+                                 *s.pool_preload]
+        else:
+            image = self._image_config(s.image)
+            argv = list(spec[1]) if spec[1] is not None else list(image.get("Cmd") or [])
+            kwargs["entrypoint"] = ["/bin/sh", "-c", WPS_POOL_SCRIPT, "pywps-pool", str(math.ceil(s.pool_idle)),
+                                    f"{s.inp_dir.rstrip('/')}/{JOB_JSON}"]
+            kwargs["command"] = [*(image.get("Entrypoint") or []), *argv]  # what a job's container runs
+            kwargs["environment"].update({"PYWPS_CFG": f"{s.inp_dir.rstrip('/')}/{wpsproxy.SERVER_CFG}",
+                                          "PYWPS_WPS_SOCKET": s.wps.socket,
+                                          "PYWPS_JOB_ID": ""})  # the server starts before its job exists
+            kwargs["labels"][LABEL_TRANSPORT] = "wps"
         kwargs["name"] = f"pywps-pool-{slot.name}"
         kwargs["labels"][LABEL_POOL] = self.instance_id
         kwargs["labels"][LABEL_JOBDIR] = str(slot)
         return kwargs
+
+    def _wps_pool_spec(self, job: dict[str, Any]) -> tuple[str, tuple[str, ...] | None] | None:
+        """What a wps pool container serves ``job`` with: the in-container server's configuration (of the job's
+        ``config`` and ``limits`` only: the same for every job of a server) and its command. None when the
+        command depends on the process (``{module}``, ``{identifier}``): then every job starts fresh."""
+        s = self.settings
+        template = self._image_command(s.image) or s.wps_command
+        argv: tuple[str, ...] | None = None
+        if template:
+            try:
+                first, second = (s.wps.argv({"process": {"module": m, "identifier": m}}, template) for m in "ab")
+            except wpsproxy.TransportError:
+                return None
+            if first != second:
+                return None
+            argv = tuple(first)
+        return wpsproxy.server_config(job, s.wps), argv
 
     @property
     def idle_pool_size(self) -> int:
@@ -648,32 +738,56 @@ class Container(Processing):
             return len(self._pool)
 
     def fill_pool(self) -> int:
-        """Start pool containers until ``docker_pool_size`` wait idle; return how many were started."""
+        """Start pool containers until ``docker_pool_size`` wait idle; return how many were started. With the
+        wps transport a container joins the pool once its server answers on its socket."""
+        wps = self.settings.transport == "wps"
         started = 0
         while True:
             with self._lock:
                 if len(self._pool) + self._pool_pending >= self.settings.pool_size or self._closed:
                     return started
                 self._pool_pending += 1
+            slot = self.pool_root / uuid.uuid4().hex
+            container_id = None
             try:
-                slot = self.pool_root / uuid.uuid4().hex
+                spec = self._wps_pool_spec(self._wps_template) if wps else None
+                if wps and spec is None:
+                    if not self._wps_unpooled_logged:
+                        self._wps_unpooled_logged = True
+                        log.info("docker pool: the WPS command names the process ({module} or {identifier}); "
+                                 "every job starts a fresh container")
+                    return started
                 slot_dir = JobDir(slot)
                 slot_dir.indir.mkdir(parents=True)
                 slot_dir.files_dir.mkdir(parents=True)
                 prepare_jobdir(slot_dir, self.settings.uid_gid())
-                container_id = self._create(self._pool_kwargs(slot))
+                identity = (0, 0)
+                if spec is not None:
+                    identity = wpsproxy.prepare_server(slot_dir, spec[0], self.settings.uid_gid())
+                container_id = self._create(self._pool_kwargs(slot, spec))
                 self.client.api.start(container_id)
+                if spec is not None:
+                    wpsproxy.wait_listening(slot_dir.outdir, identity, self.settings.wps,
+                                            self._ops(container_id).state)
                 with self._lock:
                     closed = self._closed
                     if not closed:
                         self._pool.append((container_id, slot))
+                        if spec is not None:
+                            self._pool_wps[container_id] = (spec, identity)
                 if closed:  # close() ran meanwhile
                     self.cleanup_force(container_id)
                     shutil.rmtree(slot, ignore_errors=True)
                     return started
                 started += 1
-            except (*_engine_errors(), OSError) as exc:
+            except (*_engine_errors(), OSError, wpsproxy.TransportError) as exc:
                 log.warning("could not start a pool container: %s", exc)
+                if container_id is not None:
+                    try:
+                        self.cleanup_force(container_id)
+                    except _engine_errors():
+                        pass
+                shutil.rmtree(slot, ignore_errors=True)
                 return started
             finally:
                 with self._lock:
@@ -684,30 +798,55 @@ class Container(Processing):
             threading.Thread(target=self.fill_pool, name="pywps-docker-pool", daemon=True).start()
 
     def _start_pooled(self, job_id: str, jobdir: JobDir) -> str | None:
-        """Hand the job to an idle pool container: move its ``in/`` over, ``job.json`` last."""
+        """Hand the job to an idle pool container: move its ``in/`` over, ``job.json`` last. With the wps
+        transport only a container whose server serves the job's configuration and command (and already
+        answers on its socket) takes it; None: start a fresh container."""
+        wps = self.settings.transport == "wps"
+        spec = None
+        if wps:
+            job = jobdir.read_job()
+            spec = self._wps_pool_spec(job)
+            if spec is None:
+                return None
+            if spec != self._wps_pool_spec(self._wps_template):  # the first job (or a new configuration)
+                self._wps_template = {"config": job.get("config"), "limits": job.get("limits")}
         if not self._pool_started:
             self._pool_started = True
             atexit.register(self.close)
-            self.fill_pool()
-        slot = None
+            if not wps:  # a wps server's start-up takes seconds: the job does not wait for it (filled below)
+                self.fill_pool()
+        slot, handle, served = None, "", None
         while slot is None:
             with self._lock:
                 if not self._pool:
                     break
                 handle, candidate = self._pool.pop(0)
+                served = self._pool_wps.pop(handle, None)
             attrs = self._inspect_quiet(handle)
-            if attrs is not None and attrs["State"].get("Status") == "running":
+            status = (attrs or {}).get("State", {}).get("Status", "gone")
+            if wps and (served is None or served[0] != spec):
+                why = "for another configuration"
+            elif status != "running":  # an idle container that timed out or died
+                why = status
+            elif (candidate / "jobdir").exists():  # never a second job in one container
+                why = "already used"
+            else:
                 slot = candidate
-            else:  # an idle container that timed out or died
-                log.warning("pool container %s is %s; discarded", handle[:12],
-                            (attrs or {}).get("State", {}).get("Status", "gone"))
+                continue
+            log.warning("pool container %s is %s; discarded", handle[:12], why)
+            try:
                 self.cleanup_force(handle)
-                shutil.rmtree(candidate, ignore_errors=True)
+            except _engine_errors():  # the engine does not answer: reap removes it later
+                pass
+            shutil.rmtree(candidate, ignore_errors=True)
         self._refill_soon()
         if slot is None:
             return None
         try:
             target = JobDir(slot)
+            if served is not None:  # the follower's state first: whatever happens next, it knows the socket
+                assert jobdir.path is not None
+                wpsproxy.Transport(jobdir.path).create(served[1])
             (slot / "jobdir").write_text(f"{job_id}\n{jobdir.path}\n")
             out, inp = jobdir.outdir, jobdir.indir
             for entry in sorted(out.iterdir()):  # normally just the empty files/ the job dir was made with
@@ -720,15 +859,19 @@ class Container(Processing):
             entries = [e for e in inp.iterdir() if e.name != JOB_JSON]
             for entry in entries:
                 os.rename(entry, target.indir / entry.name)
-            os.rename(inp / JOB_JSON, target.indir / JOB_JSON)  # the container starts the job now
+            os.rename(inp / JOB_JSON, target.indir / JOB_JSON)  # worker: it starts now; wps: no idle stop
             inp.rmdir()
             inp.symlink_to(target.indir)
         except OSError as exc:
             log.warning("could not hand job %s to pool container %s: %s", job_id, handle[:12], exc)
             self.cleanup_force(handle)
+            if served is not None and jobdir.path is not None:
+                wpsproxy.Transport(jobdir.path).remove()
             raise NoApplicableCode(f"docker pool: could not hand the job over: {exc}") from None
         with self._lock:
-            self._tracks[handle] = _Track(started=time.time(), pooled=True)
+            self._tracks[handle] = _Track(started=time.time(), pooled=True, transport=self.settings.transport,
+                                          jobdir=str(Path(jobdir.path).absolute()) if wps and jobdir.path else None,
+                                          labelled=True)
         log.info("job %s: handed to pool container %s", job_id, handle[:12])
         return handle
 
@@ -747,6 +890,7 @@ class Container(Processing):
             time.sleep(0.02)
         with self._lock:
             idle, self._pool = self._pool, []
+            self._pool_wps.clear()
             followers = list(self._followers.values())
         for follower in followers:  # their containers go on; a later follower resumes from the saved state
             follower.stop()
@@ -803,8 +947,8 @@ class Container(Processing):
             if not track.labelled and attrs is not None:
                 labels = (attrs.get("Config") or {}).get("Labels") or {}
                 track.transport = labels.get(LABEL_TRANSPORT, "worker")
-                track.jobdir = labels.get(LABEL_JOBDIR) if LABEL_POOL not in labels else None
-                track.labelled = True
+                track.jobdir = _wps_jobdir(labels)
+                track.labelled = track.transport != "wps" or track.jobdir is not None
             return track
 
     def _inspect(self, handle: str) -> dict[str, Any] | None:
@@ -1026,12 +1170,11 @@ class Container(Processing):
         if track is None or track.pooled is not False:
             try:
                 attrs = self._inspect(handle)
-                self._materialize(handle, attrs)
             except docker.errors.NotFound:
                 pass
         labels = ((attrs or {}).get("Config") or {}).get("Labels") or {}
-        jobdir = track.jobdir if track is not None and track.transport == "wps" else (
-            labels.get(LABEL_JOBDIR) if labels.get(LABEL_TRANSPORT) == "wps" else None)
+        jobdir = track.jobdir if track is not None and track.transport == "wps" else _wps_jobdir(labels)
+        self._materialize(handle, attrs)  # a pooled job's directory whole again (the slot names it)
         if jobdir:
             wpsproxy.Transport(jobdir).remove()
         if self.settings.keep_containers:
@@ -1114,6 +1257,7 @@ class Container(Processing):
 
         with self._lock:
             self._tracks.pop(handle, None)
+            self._pool_wps.pop(handle, None)
             follower = self._followers.pop(handle, None)
         if follower is not None:
             follower.stop()

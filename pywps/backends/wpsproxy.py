@@ -626,8 +626,14 @@ def prepare(jobdir: JobDir, settings: WpsSettings, user: tuple[int, int] | None)
     assert jobdir.path is not None
     if Transport(jobdir.path).phase():
         return  # a retried start of a job already prepared (its container exists)
-    job = jobdir.read_job()
-    (jobdir.indir / SERVER_CFG).write_text(server_config(job, settings))
+    identity = prepare_server(jobdir, server_config(jobdir.read_job(), settings), user)
+    Transport(jobdir.path).create(identity)
+
+
+def prepare_server(jobdir: JobDir, config_text: str, user: tuple[int, int] | None) -> tuple[int, int]:
+    """What the in-container server needs before it starts, in a job directory or a pool slot: ``in/wps.cfg``,
+    ``out/server/`` and the host-made ``out/socket/``; the socket directory's identity (device, inode)."""
+    (jobdir.indir / SERVER_CFG).write_text(config_text)
     os.chmod(jobdir.indir / SERVER_CFG, 0o444)
     chown = user is not None and os.geteuid() == 0
     for sub in ("", "outputs", "work"):
@@ -646,7 +652,45 @@ def prepare(jobdir: JobDir, settings: WpsSettings, user: tuple[int, int] | None)
     else:
         os.chmod(sock_dir, 0o777)
     info = os.stat(sock_dir, follow_symlinks=False)
-    Transport(jobdir.path).create((info.st_dev, info.st_ino))
+    return info.st_dev, info.st_ino
+
+
+def wait_listening(outdir: Path, identity: tuple[int, int], settings: WpsSettings,
+                   state: Callable[[], str]) -> None:
+    """Until the server of a pool container answers on its socket (a GetCapabilities through the locked
+    socket directory, so its start-up and first request are paid before a job claims it); ``TransportError``
+    when its container ends or it does not answer within ``docker_wps_start_timeout``."""
+    import requests
+
+    deadline = time.monotonic() + settings.start_timeout
+    delay, last = 0.02, "no socket"
+    while True:
+        current = state()
+        if current in ("exited", "dead", "gone"):
+            raise TransportError(f"the WPS server of a pool container ended before it listened ({current})")
+        if current == "running":
+            with OutDir(outdir) as out:
+                found = out.socket_path(identity)
+            if found is not None:
+                fd, path = found
+                session = unix_session(path)
+                try:
+                    left = max(1.0, deadline - time.monotonic())
+                    response = session.request("GET", f"http://localhost{settings.path}?service=WPS&"
+                                               "request=GetCapabilities", timeout=(5, left),
+                                               allow_redirects=False, stream=True)
+                    response.close()  # any answer will do: the server is up and has loaded its application
+                    return
+                except (requests.RequestException, OSError) as exc:
+                    last = f"{type(exc).__name__}: {str(exc)[:200]}"
+                finally:
+                    session.close()
+                    os.close(fd)
+        if time.monotonic() > deadline:
+            raise TransportError(f"the WPS server of a pool container did not answer on {settings.socket} within "
+                                 f"{settings.start_timeout:g} s ({last})")
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.25)
 
 
 def server_config(job: dict[str, Any], settings: WpsSettings) -> str:
@@ -684,6 +728,8 @@ class OutDir:
     descriptor, never following a link, each file made new and renamed into place."""
 
     def __init__(self, outdir: Path) -> None:
+        if outdir.is_symlink():  # a pooled job's out/: the host's link (in the job directory, which no container
+            outdir = outdir.parent / os.readlink(outdir)  # sees) to its pool slot's out/, the container's mount
         parent = os.open(outdir.parent, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
             self.fd = os.open(outdir.name, _O_DIR, dir_fd=parent)

@@ -1,9 +1,9 @@
 """The backend contract: every ``Processing`` backend passes this one suite on its real engine.
 
 multiprocessing always; docker (a real engine; both transports, on Docker and on Podman's Docker-compatible
-API), scheduler on Slurm and scheduler on Grid Engine through DRMAA under CI=true, never skipped there. The
-DRMAA library must be loaded before Python starts, so the Grid Engine run is this same file in a child pytest
-with the DRMAA environment
+API; the wps transport also from a pool of pre-started containers), scheduler on Slurm and scheduler on Grid
+Engine through DRMAA under CI=true, never skipped there. The DRMAA library must be loaded before Python
+starts, so the Grid Engine run is this same file in a child pytest with the DRMAA environment
 (:func:`test_grid_engine_passes_the_contract`). A new backend is done when it passes this suite.
 """
 
@@ -76,7 +76,14 @@ def _docker_engine(name: str, podman: bool = False, **settings: str) -> Engine:
         name, {"mode": "docker", "docker_image": DOCKER_IMAGE, **settings},
         limit={"docker_memory": "128m"}, limit_job=("hostile_memory", {"megabytes": "448"}),
         limit_message="out of memory", needs=lambda: _docker_missing(PODMAN_HOST if podman else None),
-        environ={"DOCKER_HOST": PODMAN_HOST} if podman else {}, crash_leaves_result="docker_transport" in settings)
+        environ={"DOCKER_HOST": PODMAN_HOST} if podman else {}, crash_leaves_result="docker_transport" in settings,
+        prepare=_fill_pool if "docker_pool_size" in settings else lambda backend: None)
+
+
+def _fill_pool(backend: Processing) -> None:
+    """A warm pool before the first job (as a server has once it served one): every job the suite starts on
+    this backend is handed to a pre-started container whose server already listens."""
+    assert backend.fill_pool() >= 1, "no pool container could be started"  # type: ignore[attr-defined]
 
 
 def _slurm_missing() -> str:
@@ -122,6 +129,8 @@ ENGINES = {
     "docker-wps": _docker_engine("docker-wps", **WPS),
     "podman": _docker_engine("podman", podman=True),
     "podman-wps": _docker_engine("podman-wps", podman=True, **WPS),
+    "docker-wps-pool": _docker_engine("docker-wps-pool", **WPS, docker_pool_size="1"),
+    "podman-wps-pool": _docker_engine("podman-wps-pool", podman=True, **WPS, docker_pool_size="1"),
     "slurm": Engine(
         "slurm", {"mode": "scheduler", "scheduler": "slurm", "scheduler_poll_interval": "0.2",
                   "scheduler_query_interval": "0.5"},
@@ -133,7 +142,8 @@ ENGINES = {
         limit={"scheduler_time_limit": "0:05"}, limit_job=("hostile_ticker", {"seconds": "120"}),
         limit_message="time limit", cancel_within=10.0),
 }
-PARAMS = [ONLY] if ONLY else ["multiprocessing", "forkserver", "docker", "docker-wps", "podman", "podman-wps", "slurm"]
+PARAMS = [ONLY] if ONLY else ["multiprocessing", "forkserver", "docker", "docker-wps", "docker-wps-pool", "podman",
+                              "podman-wps", "podman-wps-pool", "slurm"]
 
 
 @pytest.fixture(params=PARAMS)
@@ -177,7 +187,7 @@ def make(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
 
 
 @pytest.fixture
-def run(tmp_path: Path) -> Callable[..., tuple[str, JobRecord, JobDir]]:
+def run(tmp_path: Path, engine: Engine) -> Callable[..., tuple[str, JobRecord, JobDir]]:
     """Write a job directory as admission does and start it on ``backend``."""
     root = tmp_path / "work" / "jobs"
 
@@ -192,9 +202,18 @@ def run(tmp_path: Path) -> Callable[..., tuple[str, JobRecord, JobDir]]:
         jobdir.write_job({"job_id": job.id, "process": process_spec(process), "request": request.to_dict(),
                           "limits": {}, "cleantempdir": True, "config": {}})
         handle = backend.start(job, jobdir)
+        if "docker_pool_size" in engine.settings:  # handed to a pre-started container: the slot is its out/
+            assert jobdir.outdir.is_symlink(), "the job did not run in a pool container"
         return handle, job, jobdir
 
     return start
+
+
+def handback(jobdir: JobDir) -> HandBack:
+    """The job's hand-back as the dispatcher reads it: ``out/`` may be the server's link into its work directory
+    (a pool slot)."""
+    assert jobdir.path is not None
+    return HandBack(jobdir.outdir, trusted_roots=(jobdir.path.parent.parent,))
 
 
 def ticks(jobdir: JobDir) -> int:
@@ -220,7 +239,7 @@ def test_a_job_succeeds_with_its_outputs(make, run):
     handle, _, jobdir = run(backend, "say_hello", name="contract")
     status = backend.wait(handle, timeout=120)
     assert status.state == RunnerState.EXITED, status
-    result = HandBack(jobdir.outdir).result()
+    result = handback(jobdir).result()
     assert result and result["exception"] is None, result
     assert result["outputs"][0]["value"] == "Hello contract"
     backend.cleanup(handle)
@@ -244,7 +263,7 @@ def test_a_process_error_fails_the_job_with_its_message(make, run):
     handle, _, jobdir = run(backend, "hostile_handback", attack="hardlink", target="/nonexistent/file")
     status = backend.wait(handle, timeout=120)
     assert status.state == RunnerState.EXITED, status
-    result = HandBack(jobdir.outdir).result()
+    result = handback(jobdir).result()
     assert result and result["exception"], result
     assert "hard link refused here" in result["exception"]["text"]
 
@@ -254,7 +273,7 @@ def test_a_crash_without_a_result(make, run, engine):
     handle, _, jobdir = run(backend, "hostile_crash")
     status = backend.wait(handle, timeout=120)
     assert status.state in FINAL, status
-    result = HandBack(jobdir.outdir).result()
+    result = handback(jobdir).result()
     if engine.crash_leaves_result:  # the WPS server in the container outlives its job and reports it failed
         assert result and result["exception"] and not result["outputs"], result
         return
@@ -316,7 +335,7 @@ def test_a_job_over_its_limit_fails(make, run, engine):
     handle, _, jobdir = run(backend, identifier, **inputs)
     status = backend.wait(handle, timeout=240)
     assert status.state in FINAL, status
-    result = HandBack(jobdir.outdir).result()
+    result = handback(jobdir).result()
     assert result is None or result["exception"], result   # never a success
     if engine.limit_message:
         assert engine.limit_message in status.message, status

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import docker.errors
 import pytest
@@ -213,3 +214,51 @@ def test_pool_mode_over_http(docker_server, engine_client):
     assert final(location).xpath("//wps:ProcessSucceeded", namespaces=NS)
     # a fresh container is waiting for the next job
     wait_for(lambda: engine_client.api.containers(filters={"label": "pywps.pool"}), timeout=30)
+
+
+@ON_DOCKER
+def test_wps_pool_mode_over_http(docker_server, engine_client, tmp_path):
+    """docker_transport = wps from the pool, through a real server: the first job starts a fresh container and
+    the pool is started for the server's configuration; later jobs are handed a waiting container (once its
+    server answers), which is gone after its one job."""
+    server = docker_server(docker_pool_size=1, **TRANSPORTS["wps"])
+    jobs = tmp_path / "work" / "jobs"
+
+    def waiting() -> list[str]:
+        return [c["Id"] for c in engine_client.api.containers(filters={"label": "pywps.pool"})
+                if (c.get("Labels") or {}).get(LABEL_JOBDIR, "").startswith(str(tmp_path))]
+
+    def pooled(job: Path) -> bool:  # the pool's server configuration was written before the job existed
+        def mtimes() -> tuple[float, float] | None:
+            try:  # None while the job directory is made whole again (its slot moved back)
+                return (job / "in" / "wps.cfg").stat().st_mtime, (job / "in" / "job.json").stat().st_mtime
+            except FileNotFoundError:
+                return None
+
+        config, request = wait_for(mtimes, timeout=30, interval=0.05)
+        return config < request
+
+    def hello(name: str) -> None:
+        resp = server.get(service="WPS", request="Execute", version="1.0.0", identifier="say_hello",
+                          DataInputs=f"name={name}")
+        doc = etree.fromstring(resp.content)
+        assert doc.xpath("//wps:LiteralData/text()", namespaces=NS) == [f"Hello {name}"], resp.text
+
+    def async_sleep(name: str) -> None:
+        location = submit(server, "hostile_sleep", "seconds=1;steps=2")
+        assert final(location).xpath("//wps:ProcessSucceeded", namespaces=NS)
+
+    hello("fresh")
+    assert not pooled(next(jobs.iterdir()))
+    for run in (hello, async_sleep):
+        (container,) = wait_for(waiting, timeout=120)
+        for attempt in range(20):  # until the container has joined the pool (its server answered)
+            before = set(jobs.iterdir())
+            run(f"try{attempt}")
+            (job,) = set(jobs.iterdir()) - before
+            if pooled(job):
+                break
+        else:
+            raise AssertionError("no job was handed to the pool container")
+        wait_for(lambda container=container: not engine_client.api.containers(all=True, filters={"id": container}),
+                 timeout=30)  # used once, then removed

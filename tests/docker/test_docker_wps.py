@@ -4,7 +4,8 @@ The in-container server is this project's own (the worker image has gunicorn) or
 serving ``wps4demo`` (a PyWPS 4 process module); the same requests through the worker transport give the
 same outputs. A hostile in-container server (``hostile_wps.py``, run from the job's input mount) cannot
 make the host connect elsewhere, read a file, follow a redirect, take unbounded memory or disk, or plant a
-result of its own.
+result of its own. From the pool (docker_pool_size), each job is handed a pre-started container whose server
+already listens, used for that one job only.
 """
 
 from __future__ import annotations
@@ -400,3 +401,214 @@ def test_the_projects_server_image_as_the_wps_in_the_container(engine_client, ma
     status = backend.wait(handle, timeout=120)
     assert status.exit_code == 0, (status, jobdir.read_result())
     assert output(jobdir, "output") == "Hello server image"
+
+
+# -- the pool of pre-started containers (docker_pool_size) with the wps transport ------------------------------
+
+POOL = {**WPS, "docker_pool_size": 2}
+# what makes a container a hardened job container (HostConfig keys) -- the same for a pool container
+HARDENING = ("NetworkMode", "ReadonlyRootfs", "CapAdd", "CapDrop", "SecurityOpt", "PidsLimit", "Memory", "MemorySwap",
+             "NanoCpus", "Init", "Tmpfs")
+
+
+def _idle(client, backend) -> list[str]:
+    from pywps.backends.docker import LABEL_POOL
+
+    return [c["Id"] for c in client.api.containers(filters={"label": f"{LABEL_POOL}={backend.instance_id}"})]
+
+
+def _started_at(client, handle: str) -> float:
+    from pywps.backends.docker import _timestamp
+
+    return _timestamp(client.api.inspect_container(handle)["State"]["StartedAt"])
+
+
+def test_pool_hands_each_job_a_hardened_listening_container_once(make_backend, tmp_path, engine_client):
+    work = tmp_path / "work"
+    backend = make_backend(workdir=work, **POOL)
+    assert backend.fill_pool() == 2
+    idle = _idle(engine_client, backend)
+    assert len(idle) == 2
+    # hardened, mounted and commanded exactly like a wps job's own container
+    fresh = make_backend(workdir=work, **WPS)
+    probe = make_job(work / "jobs", "hostile_sleep", seconds=30, steps=2)
+    fresh_handle = fresh.start(record(probe, "hostile_sleep"), probe)
+    job_attrs = engine_client.api.inspect_container(fresh_handle)
+    fresh.cancel(fresh_handle)
+    for handle in idle:
+        attrs = engine_client.api.inspect_container(handle)
+        assert attrs["State"]["Status"] == "running"
+        assert {k: attrs["HostConfig"].get(k) for k in HARDENING} == \
+            {k: job_attrs["HostConfig"].get(k) for k in HARDENING}
+        assert attrs["Config"]["User"] == job_attrs["Config"]["User"] == "65534:65534"
+        assert sorted((m["Destination"], m["RW"]) for m in attrs["Mounts"]) == \
+            sorted((m["Destination"], m["RW"]) for m in job_attrs["Mounts"])
+        assert attrs["Config"]["Cmd"] == job_attrs["Config"]["Cmd"]  # the same server, behind the idle timer
+        env = {e.partition("=")[0]: e.partition("=")[2] for e in attrs["Config"]["Env"]}
+        assert env["PYWPS_CFG"] == "/pywps/in/wps.cfg" and env["PYWPS_JOB_ID"] == ""
+        assert attrs["Config"]["Labels"][LABEL_TRANSPORT] == "wps"
+        # its server already listens, on a socket the host has locked against the container
+        slot = Path(attrs["Config"]["Labels"]["pywps.jobdir"])
+        assert stat.S_ISSOCK(os.stat(slot / "out" / "socket" / "wps.sock", follow_symlinks=False).st_mode)
+        assert stat.S_IMODE(os.stat(slot / "out" / "socket").st_mode) & 0o022 == 0
+        assert (slot / "in" / "wps.cfg").read_text().count("outputpath = /pywps/out/server/outputs") == 1
+    handles = []
+    for name in ("one", "two", "three"):
+        wait_for(lambda: backend.idle_pool_size > 0, timeout=120)  # each hand-over refills in the background
+        waiting = set(_idle(engine_client, backend))
+        jobdir = make_job(work / "jobs", "say_hello", name=name)
+        claimed = time.time()
+        handle = backend.start(record(jobdir, "say_hello"), jobdir)
+        assert handle in waiting and jobdir.outdir.is_symlink() and jobdir.indir.is_symlink()
+        assert _started_at(engine_client, handle) < claimed  # it did not pay the container start
+        status = backend.wait(handle, timeout=120)
+        assert status.state == RunnerState.EXITED and status.exit_code == 0, (status, jobdir.read_result())
+        assert output(jobdir, "output") == f"Hello {name}"
+        assert _transport(jobdir)["phase"] == "done"
+        backend.cleanup(handle)
+        assert not jobdir.outdir.is_symlink() and (jobdir.outdir / "result.json").is_file()
+        assert not jobdir.indir.is_symlink() and (jobdir.indir / "job.json").is_file()
+        assert not (jobdir.path / "transport").exists()
+        assert backend.poll(handle).state == RunnerState.LOST  # used once, then removed
+        handles.append(handle)
+    assert len(set(handles)) == 3
+    backend.close()
+    assert _idle(engine_client, backend) == []
+    assert list((work / "docker-pool").iterdir()) == []
+
+
+def test_pool_replaces_dead_and_idle_containers(make_backend, tmp_path, engine_client):
+    """A pool container that died is discarded at the next hand-over and replaced; an idle one exits after
+    docker_pool_idle (the idle timer stops its server); neither serves a job."""
+    work = tmp_path / "work"
+    backend = make_backend(workdir=work, **POOL)
+    assert backend.fill_pool() == 2
+    first, second = (h for h, _ in backend._pool)
+    engine_client.api.kill(first)
+    wait_for(lambda: engine_client.api.inspect_container(first)["State"]["Status"] == "exited", 30, 0.1)
+    jobdir = make_job(work / "jobs", "say_hello", name="survivor")
+    handle = backend.start(record(jobdir, "say_hello"), jobdir)
+    assert handle == second  # the dead one was skipped
+    assert backend.wait(handle, timeout=120).exit_code == 0 and output(jobdir, "output") == "Hello survivor"
+    backend.cleanup(handle)
+    assert not engine_client.api.containers(all=True, filters={"id": first})  # discarded, removed
+    replacements = wait_for(lambda: backend.idle_pool_size == 2 and [h for h, _ in backend._pool], 120, 0.1)
+    assert not {first, second} & set(replacements)
+
+    idling = make_backend(workdir=work, docker_pool_idle=5, docker_pool_size=1, **WPS)
+    assert idling.fill_pool() == 1
+    (idle,) = (h for h, _ in idling._pool)
+    wait_for(lambda: engine_client.api.inspect_container(idle)["State"]["Status"] == "exited", 30, 0.2)
+    jobdir = make_job(work / "jobs", "say_hello", name="late")
+    handle = idling.start(record(jobdir, "say_hello"), jobdir)
+    assert handle != idle and not jobdir.outdir.is_symlink()  # a fresh container instead
+    assert idling.wait(handle, timeout=120).exit_code == 0 and output(jobdir, "output") == "Hello late"
+    assert not engine_client.api.containers(all=True, filters={"id": idle})
+
+
+def test_pool_time_limit_counts_from_the_hand_over_and_cancel_is_at_once(make_backend, tmp_path, engine_client):
+    work = tmp_path / "work"
+    backend = make_backend(workdir=work, docker_time_limit=4, docker_pool_size=1, **WPS)
+    backend.fill_pool()
+    time.sleep(4.5)  # idle longer than the time limit: must not count
+    jobdir = make_job(work / "jobs", "hostile_sleep", seconds=1, steps=2)
+    handle = backend.start(record(jobdir, "hostile_sleep"), jobdir)
+    assert jobdir.outdir.is_symlink()
+    status = backend.wait(handle, timeout=60)
+    assert status.exit_code == 0, (status, jobdir.read_result())
+    wait_for(lambda: backend.idle_pool_size == 1, 120, 0.1)
+    jobdir = make_job(work / "jobs", "hostile_loop")
+    handle = backend.start(record(jobdir, "hostile_loop"), jobdir)
+    assert jobdir.outdir.is_symlink()
+    assert backend.wait(handle, timeout=60).message == "killed: time limit 4 s"
+    wait_for(lambda: backend.idle_pool_size == 1, 120, 0.1)
+    jobdir = make_job(work / "jobs", "hostile_ticker", seconds=120)
+    handle = backend.start(record(jobdir, "hostile_ticker"), jobdir)
+    assert jobdir.outdir.is_symlink()
+    wait_for(lambda: _transport(jobdir).get("phase") == "submitted", 60, 0.05)
+    started = time.monotonic()
+    backend.cancel(handle)
+    wait_for(lambda: engine_client.api.inspect_container(handle)["State"]["Status"] != "running", 2, 0.02)
+    assert time.monotonic() - started < 2
+    status = backend.wait(handle, timeout=30)
+    assert status.state == RunnerState.EXITED and status.message == "killed: cancelled", status
+
+
+@pytest.mark.parametrize("when", ["starting", "submitted"])
+def test_a_new_server_re_attaches_to_a_pooled_job(make_backend, tmp_path, monkeypatch, when):
+    """The server dies right after the hand-over (no follower ran) or after the Execute was accepted."""
+    work = tmp_path / "work"
+    first = make_backend(workdir=work, docker_pool_size=1, **WPS)
+    first.fill_pool()
+    if when == "starting":
+        monkeypatch.setattr(first, "_follow", lambda handle: None)
+    jobdir = make_job(work / "jobs", "hostile_sleep", seconds=2, steps=4)
+    handle = first.start(record(jobdir, "hostile_sleep"), jobdir)
+    assert jobdir.outdir.is_symlink()
+    if when == "submitted":
+        wait_for(lambda: _transport(jobdir).get("phase") == "submitted", 60, 0.05)
+        follower = first._followers[handle]
+        follower.stop()
+        follower.join(30)
+    assert _transport(jobdir)["phase"] == when
+    second = make_backend(workdir=work, **WPS)  # no pool of its own: it only knows the container's labels
+    second.adopt([handle])
+    status = second.wait(handle, timeout=120)
+    assert status.state == RunnerState.EXITED and status.exit_code == 0, (status, jobdir.read_result())
+    assert float(output(jobdir, "slept")) >= 2
+    second.cleanup(handle)
+    assert not jobdir.outdir.is_symlink() and not (jobdir.path / "transport").exists()
+
+
+def test_reap_removes_orphaned_wps_pool_containers(make_backend, tmp_path, engine_client):
+    work = tmp_path / "work"
+    first = make_backend(workdir=work, docker_pool_size=1, **WPS)
+    first.fill_pool()
+    jobdir = make_job(work / "jobs", "hostile_ticker", seconds=60)
+    claimed = first.start(record(jobdir, "hostile_ticker"), jobdir)
+    assert jobdir.outdir.is_symlink()
+    idle = wait_for(lambda: [h for h, _ in first._pool], 120, 0.1)  # the refill, started at the hand-over
+    first._pool.clear()  # the server died without closing its pool
+    for follower in first._followers.values():
+        follower.stop()
+    second = make_backend(workdir=work, **WPS)
+    second.instance_id = "pytest-other"
+    mine = [first.instance_id]
+    assert second.reap([jobdir.job_id], live_instances=[], instances=mine) == idle  # idle ones of a dead server
+    assert second.reap([], instances=mine) == [claimed]  # the job is over: its container goes
+    assert not engine_client.api.containers(all=True, filters={"label": f"pywps.pool={first.instance_id}"})
+    assert not jobdir.outdir.is_symlink() and not jobdir.indir.is_symlink()  # the job directory is whole again
+    assert list((work / "docker-pool").iterdir()) == []
+
+
+def test_pool_serves_only_jobs_of_its_configuration_and_command(make_backend, tmp_path, engine_client):
+    """The in-container server reads its configuration once, at start: a pool container serves only jobs whose
+    server configuration is the one it was started with (the pool follows a new one); a command that names the
+    process cannot be pre-started at all."""
+    work = tmp_path / "work"
+    backend = make_backend(workdir=work, docker_pool_size=1, **WPS)
+    assert backend.fill_pool() == 1
+    (waiting,) = _idle(engine_client, backend)
+    jobdir = make_job(work / "jobs", "say_hello", name="configured")
+    jobdir.write_job({**jobdir.read_job(), "config": {"metadata:main": {"identification_title": "Configured"}},
+                                   "limits": {"maxsingleinputsize": 1024}})
+    handle = backend.start(record(jobdir, "say_hello"), jobdir)
+    assert handle != waiting and not jobdir.outdir.is_symlink()  # a fresh container with the job's own config
+    assert "Configured" in (jobdir.indir / "wps.cfg").read_text()
+    assert backend.wait(handle, timeout=120).exit_code == 0 and output(jobdir, "output") == "Hello configured"
+    # the pool now starts containers for that configuration: the next such job is served by one
+    wait_for(lambda: backend.idle_pool_size == 1 and waiting not in _idle(engine_client, backend), 120, 0.1)
+    again = make_job(work / "jobs", "say_hello", name="pooled")
+    again.write_job({**again.read_job(), "config": {"metadata:main": {"identification_title": "Configured"}},
+                     "limits": {"maxsingleinputsize": 1024}})
+    handle = backend.start(record(again, "say_hello"), again)
+    assert again.outdir.is_symlink() and "Configured" in (again.indir / "wps.cfg").read_text()
+    assert backend.wait(handle, timeout=120).exit_code == 0 and output(again, "output") == "Hello pooled"
+
+    by_process = make_backend(workdir=work, docker_pool_size=1, docker_transport="wps",
+                              docker_wps_command=WPS_COMMAND.replace("--timeout 0", "--timeout 0 --name {identifier}"))
+    assert by_process.fill_pool() == 0
+    jobdir = make_job(work / "jobs", "say_hello", name="named")
+    handle = by_process.start(record(jobdir, "say_hello"), jobdir)
+    assert not jobdir.outdir.is_symlink()
+    assert by_process.wait(handle, timeout=120).exit_code == 0 and output(jobdir, "output") == "Hello named"
