@@ -1221,8 +1221,12 @@ class Container(Processing):
         active = set(active_job_ids)
         live = None if live_instances is None else {*live_instances, self.instance_id}
         labels_wanted = [LABEL_INSTANCE] if instances is None else [f"{LABEL_INSTANCE}={i}" for i in instances]
-        summaries = [c for label in labels_wanted
-                     for c in self.client.api.containers(all=True, filters={"label": label})]
+        try:
+            summaries = [c for label in labels_wanted
+                         for c in self.client.api.containers(all=True, filters={"label": label})]
+        except _engine_errors() as exc:  # the engine is away: nothing to sweep now (polls report the outage)
+            log.debug("reap skipped: %s", self._engine_error(exc).description)
+            return []
         removed = []
         for summary in summaries:
             if min_age and time.time() - float(summary.get("Created") or 0) < min_age:

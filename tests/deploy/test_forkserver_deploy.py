@@ -259,6 +259,9 @@ def test_pywps_dispatcher_forks_jobs_from_its_zygote(tmp_path: Path):
         wait_http(web, f"{url}/health")
         wait_until(lambda: zygotes_of(service.proc.pid), 30, what="the dispatcher's zygote")
         web_pids = set(children(web.proc.pid))
+        # until the web worker's own zygote has loaded the processes, the worker forks (by design)
+        wait_until(lambda: "pywps-forkserver" in report_of(where_async(f"{url}/wps", nap=0.1))["parent_cmdline"],
+                   60, what="jobs forked from a zygote")
         reports = [report_of(where_async(f"{url}/wps", nap=0.1)) for _ in range(6)]
         for seen in reports:
             assert "pywps-forkserver" in seen["parent_cmdline"] and seen["web_stack"] == []

@@ -84,7 +84,8 @@ def test_a_running_container_survives_a_live_restore_restart(make_client, engine
 def test_a_job_whose_engine_stays_away_fails_naming_the_grace(make_client, engine_back):
     client = make_client(processing=_docker(docker_engine_grace="3"))
     resp = execute(client, "sleep", "delay=60")
-    wait_for(lambda: _store(client).list(limit=1)[0].status.value == "started", 60, 0.1)
+    # started means claimed; its container runs once the job has a handle
+    wait_for(lambda: (j := _store(client).list(limit=1)[0]).status.value == "started" and j.handle, 60, 0.1)
     engine("stop")
     final = final_document(client, resp, timeout=60)
     assert final.xpath("//wps:ProcessFailed")
