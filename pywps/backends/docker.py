@@ -849,7 +849,7 @@ class Container(Processing):
                 wpsproxy.Transport(jobdir.path).create(served[1])
             (slot / "jobdir").write_text(f"{job_id}\n{jobdir.path}\n")
             out, inp = jobdir.outdir, jobdir.indir
-            for entry in sorted(out.iterdir()):  # normally just the empty files/ the job dir was made with
+            for entry in sorted(out.iterdir()):  # normally none: out/ is made empty
                 if entry.is_dir() and not any(entry.iterdir()):
                     entry.rmdir()
                 else:

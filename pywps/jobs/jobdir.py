@@ -90,7 +90,9 @@ class JobDir:
 
     @classmethod
     def create(cls, root: Path | str, job_id: str, out_uid: int | None = None) -> JobDir:
-        """Make ``root/job_id`` with its in/ and out/ trees; ``job_id`` must be a uuid."""
+        """Make ``root/job_id`` with its ``in/`` and ``out/``; ``job_id`` must be a uuid. ``in/inputs/`` is
+        made by admission when a reference input is fetched, ``out/files/`` by the runner when a job writes
+        an output file: a job that needs neither gets neither."""
         if not valid_job_id(job_id):
             raise ValueError(f"job id {job_id!r} is not a uuid")
         root = Path(root)
@@ -99,16 +101,14 @@ class JobDir:
         path.mkdir(mode=0o700)
         os.chmod(path, 0o700)  # no other local user lists or reads a job (runners see in/ and out/ as mounts)
         jd = cls(path)
-        for d in (jd.indir, jd.inputs_dir):
-            d.mkdir(mode=0o755)
-            os.chmod(d, 0o755)
-        for d in (jd.outdir, jd.files_dir):
-            d.mkdir()
-            if out_uid is None:
-                os.chmod(d, 0o777)
-            else:
-                os.chown(d, out_uid, -1)
-                os.chmod(d, 0o755)
+        jd.indir.mkdir(mode=0o755)
+        os.chmod(jd.indir, 0o755)
+        jd.outdir.mkdir()
+        if out_uid is None:
+            os.chmod(jd.outdir, 0o777)
+        else:
+            os.chown(jd.outdir, out_uid, -1)
+            os.chmod(jd.outdir, 0o755)
         return jd
 
     @classmethod

@@ -275,6 +275,7 @@ class HandBackAttack(Process):
         attack, target = _text(request, "attack"), _text(request, "target", "/etc/shadow")
         out = os.path.dirname(os.getcwd())   # the handler runs in out/work
         files = os.path.join(out, "files")
+        os.makedirs(files, exist_ok=True)  # made by the runner when the first output file is written
         if attack == "link_abs":
             os.symlink(target, os.path.join(files, "leak_abs"))
         elif attack == "link_rel":

@@ -19,7 +19,9 @@ SECRET = b"host secret: never served\n"
 
 @pytest.fixture
 def job(tmp_path: Path) -> JobDir:
-    return JobDir.create(tmp_path / "jobs", "0b6f9d3e-2f57-4d5e-9a43-0c8c1a2f0b11")
+    jobdir = JobDir.create(tmp_path / "jobs", "0b6f9d3e-2f57-4d5e-9a43-0c8c1a2f0b11")
+    jobdir.files_dir.mkdir()  # as the runner makes it for a job's first output file
+    return jobdir
 
 
 @pytest.fixture
@@ -168,8 +170,7 @@ def test_a_server_made_out_link_only_into_a_trusted_root(tmp_path, secret):
     pool = tmp_path / "work" / "docker-pool" / "slot"
     (pool / "out" / "files").mkdir(parents=True)
     job = JobDir.create(tmp_path / "work" / "jobs", "0b6f9d3e-2f57-4d5e-9a43-0c8c1a2f0b12")
-    for entry in (job.files_dir, job.outdir):
-        entry.rmdir()
+    job.outdir.rmdir()
     job.outdir.symlink_to(pool / "out")
     (pool / "out" / "result.json").write_text('{"outputs": [], "exception": null}')
     assert HandBack(job.outdir, trusted_roots=[tmp_path / "work"]).result() == {"outputs": [], "exception": None}

@@ -20,9 +20,11 @@ def new_dir(tmp_path) -> JobDir:
 def test_layout_and_modes(tmp_path):
     jd = new_dir(tmp_path)
     assert jd.indir == jd.path / "in" and jd.outdir == jd.path / "out"
-    assert jd.inputs_dir.is_dir() and jd.files_dir == jd.outdir / "files" and jd.files_dir.is_dir()
+    assert jd.inputs_dir == jd.indir / "inputs" and jd.files_dir == jd.outdir / "files"
+    # only what every job needs: inputs/ comes with a fetched reference, files/ with an output file
+    assert sorted(p.name for p in jd.path.iterdir()) == ["in", "out"]
+    assert not jd.inputs_dir.exists() and not jd.files_dir.exists()
     assert stat.S_IMODE(jd.outdir.stat().st_mode) == 0o777
-    assert stat.S_IMODE(jd.files_dir.stat().st_mode) == 0o777
     assert stat.S_IMODE(jd.indir.stat().st_mode) == 0o755
     assert jd.log_path == jd.outdir / "worker.log"
 
@@ -71,7 +73,7 @@ def test_job_status_result_roundtrip(tmp_path):
                                 "exception": None}
     jd.write_result([], {"code": "NoApplicableCode", "locator": "", "text": "boom"})
     assert jd.read_result()["exception"]["text"] == "boom"
-    assert sorted(p.name for p in jd.outdir.iterdir()) == ["files", "result.json", "status.json"]
+    assert sorted(p.name for p in jd.outdir.iterdir()) == ["result.json", "status.json"]
 
 
 def test_split_halves(tmp_path):
@@ -90,6 +92,7 @@ def test_split_halves(tmp_path):
 
 def test_remove(tmp_path):
     jd = new_dir(tmp_path)
+    jd.files_dir.mkdir()
     (jd.files_dir / "x.txt").write_text("x")
     jd.remove()
     assert not jd.path.exists()
