@@ -116,6 +116,7 @@ def main() -> None:
     else:
         server = Server(SOCKET, Handler)
     if MODE == "plant_result":
+        os.makedirs(os.path.join(OUT, "files"), exist_ok=True)  # out/ is the container's to write
         os.symlink("/etc/shadow", os.path.join(OUT, "files", "leak"))
         with open(os.path.join(OUT, "result.json"), "w") as handle:
             json.dump({"outputs": [{"identifier": "output", "kind": "literal", "value": "planted"}],
