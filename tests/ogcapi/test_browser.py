@@ -65,9 +65,16 @@ def _shot(driver, name: str) -> None:
 
 
 def _until(predicate, timeout: float = 30.0, interval: float = 0.2):
+    """Poll ``predicate``; the job page refreshes itself, so an element found just before a reload is stale
+    (or not there yet) and the next poll looks again."""
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        value = predicate()
+        try:
+            value = predicate()
+        except (StaleElementReferenceException, NoSuchElementException):
+            value = None
         if value:
             return value
         time.sleep(interval)
