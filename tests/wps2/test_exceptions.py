@@ -10,7 +10,7 @@ from xml.sax.saxutils import escape, quoteattr
 import pytest
 from lxml import etree
 
-from pywps import ComplexInput, ComplexOutput, Format, LiteralInput, LiteralOutput, Process
+from pywps import ComplexInput, ComplexOutput, Format, Process
 from pywps.exceptions import (
     DataNotAccessible,
     FileSizeExceeded,
@@ -28,6 +28,7 @@ from pywps.exceptions import (
     exception_from_dict,
 )
 from pywps.processes import example_processes
+from tests.wps2.test_operations import SyncOnly  # offers sync execution only
 from tests.wps2.wpsxml import (
     DECLARE,
     OWS11,
@@ -43,21 +44,6 @@ from tests.wps2.wpsxml import (
 from tests.xsd import validate
 
 MAX_INPUT = 64  # [server] maxsingleinputsize of these tests, in bytes
-
-
-class SyncOnly(Process):
-    """Offers synchronous execution only."""
-
-    def __init__(self) -> None:
-        super().__init__(self._handler, identifier="sync_only", title="Sync only",
-                         inputs=[LiteralInput("x", "x", data_type="integer")],
-                         outputs=[LiteralOutput("y", "y", data_type="integer")],
-                         store_supported=False, status_supported=False)
-
-    @staticmethod
-    def _handler(request, response):
-        response.outputs["y"].data = request.inputs["x"][0].data
-        return response
 
 
 class Formats(Process):
