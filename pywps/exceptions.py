@@ -164,6 +164,13 @@ class TooManyInputs(InvalidParameterValue):
     wps2_status = 400
 
 
+class TooManyOutputs(InvalidParameterValue):
+    """An output (the locator) requested more than once in one Execute."""
+
+    ows_code = "InvalidParameterValue"
+    wps2_status = 400
+
+
 class WrongInputData(InvalidParameterValue):
     """A value that does not fit its input (the locator): type, allowed values, bounding box, encoding."""
 

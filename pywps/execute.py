@@ -27,6 +27,7 @@ from pywps.exceptions import (
     NoSuchOutput,
     SizeExceeded,
     TooManyInputs,
+    TooManyOutputs,
     WrongInputData,
 )
 from pywps.inout.basic import SOURCE_TYPE, UOM, _safe_name, get_translation, parse_coordinate
@@ -264,8 +265,13 @@ def _inline_complex(value: InputValue, fmt: Format) -> str | bytes:
 
 # -- validation without running -------------------------------------------------------------------------
 def _check_outputs(process: Any, request: ExecuteRequest) -> None:
-    """Unknown output identifiers, unsupported formats and units."""
+    """Unknown or repeated output identifiers, unsupported formats and units."""
+    seen: set[str] = set()
     for wanted in request.outputs:
+        if wanted.identifier in seen:
+            raise TooManyOutputs(f"output {wanted.identifier!r} is requested more than once",
+                                 locator=wanted.identifier)
+        seen.add(wanted.identifier)
         definition = process.get_output(wanted.identifier)
         if definition is None:
             raise NoSuchOutput(f"process {process.identifier!r} has no output {wanted.identifier!r}",

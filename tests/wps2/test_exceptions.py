@@ -24,6 +24,7 @@ from pywps.exceptions import (
     ResultNotReady,
     SizeExceeded,
     TooManyInputs,
+    TooManyOutputs,
     WrongInputData,
     exception_from_dict,
 )
@@ -166,13 +167,15 @@ def bbox1(identifier: str, crs: str, lower: str, upper: str) -> str:
                               "</wps:BoundingBoxData></wps:Data>")
 
 
-def execute1(identifier: str, *inputs: str, output: str = "", mime_type: str = "") -> str:
-    """A WPS 1.0.0 synchronous Execute, asking for one output (optionally in a media type) when named."""
+def execute1(identifier: str, *inputs: str, output: str | tuple[str, ...] = "", mime_type: str = "") -> str:
+    """A WPS 1.0.0 synchronous Execute, asking for the outputs named (optionally in a media type)."""
     wanted = ""
     if output:
         mime = f" mimeType={quoteattr(mime_type)}" if mime_type else ""
-        wanted = (f"<wps:ResponseForm><wps:ResponseDocument><wps:Output{mime}><ows:Identifier>{escape(output)}"
-                  "</ows:Identifier></wps:Output></wps:ResponseDocument></wps:ResponseForm>")
+        names = (output,) if isinstance(output, str) else output
+        wanted = "".join(f"<wps:Output{mime}><ows:Identifier>{escape(name)}</ows:Identifier></wps:Output>"
+                         for name in names)
+        wanted = f"<wps:ResponseForm><wps:ResponseDocument>{wanted}</wps:ResponseDocument></wps:ResponseForm>"
     data_inputs = f"<wps:DataInputs>{''.join(inputs)}</wps:DataInputs>" if inputs else ""
     return (f'<wps:Execute {W1} service="WPS" version="1.0.0"><ows:Identifier>{escape(identifier)}'
             f"</ows:Identifier>{data_inputs}{wanted}</wps:Execute>")
@@ -204,6 +207,10 @@ CASES = [
      execute2("say_hello", literal("name", "a"), literal("name", "b")),
      execute1("say_hello", literal1("name", "a"), literal1("name", "b")),
      ("TooManyInputs", "name", 400), ("InvalidParameterValue", "name", 400)),
+    ("output requested twice",
+     execute2("say_hello", literal("name", "a"), output2("output"), output2("output")),
+     execute1("say_hello", literal1("name", "a"), output=("output", "output")),
+     ("TooManyOutputs", "output", 400), ("InvalidParameterValue", "output", 400)),
     ("value not allowed",
      execute2("add", literal("a", "4")), execute1("add", literal1("a", "4")),
      ("WrongInputData", "a", 400), ("InvalidParameterValue", "a", 400)),
@@ -302,6 +309,7 @@ def test_result_not_ready(client):
     (NoSuchOutput, "InvalidParameterValue", 400),
     (NoSuchFormat, "InvalidParameterValue", 400),
     (TooManyInputs, "InvalidParameterValue", 400),
+    (TooManyOutputs, "InvalidParameterValue", 400),
     (WrongInputData, "InvalidParameterValue", 400),
     (DataNotAccessible, "InvalidParameterValue", 400),
     (SizeExceeded, "FileSizeExceeded", 413),
