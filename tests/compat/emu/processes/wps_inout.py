@@ -15,17 +15,17 @@ from pywps.validator.allowed_value import ALLOWEDVALUETYPE
 from pywps.validator.mode import MODE
 
 LITERALS = [
-    # identifier, data_type, default
-    ('string', 'string', 'a plain default'),
-    ('int', 'integer', 7),
-    ('float', 'float', 3.1415),
-    ('boolean', 'boolean', False),
-    ('date', 'date', '2012-05-01'),
-    ('time', 'time', '12:00:00'),
-    ('datetime', 'dateTime', '2016-09-02T12:00:00Z'),
-    ('uri', 'anyURI', 'https://example.org/data.nc'),
-    ('positive', 'positiveInteger', 3),
-    ('non_negative', 'nonNegativeInteger', 0),
+    # identifier, data_type, default, title (of the input and of the output that hands it back)
+    ('string', 'string', 'a plain default', 'Some words'),
+    ('int', 'integer', 7, 'A whole number'),
+    ('float', 'float', 3.1415, 'A number with a fraction'),
+    ('boolean', 'boolean', False, 'Yes or no'),
+    ('date', 'date', '2012-05-01', 'A calendar day'),
+    ('time', 'time', '12:00:00', 'A time of day'),
+    ('datetime', 'dateTime', '2016-09-02T12:00:00Z', 'A day and a time'),
+    ('uri', 'anyURI', 'https://example.org/data.nc', 'A link'),
+    ('positive', 'positiveInteger', 3, 'A count of one or more'),
+    ('non_negative', 'nonNegativeInteger', 0, 'A count, zero allowed'),
 ]
 
 
@@ -33,42 +33,41 @@ class InOut(Process):
     """Every kind of input, each handed back on the output of the same name."""
 
     def __init__(self):
-        inputs = [LiteralInput(name, name.replace('_', ' ').title(), data_type=dtype, default=default,
+        inputs = [LiteralInput(name, title, data_type=dtype, default=default,
                                min_occurs=0, abstract=f'A {dtype} with default {default}')
-                  for name, dtype, default in LITERALS]
+                  for name, dtype, default, title in LITERALS]
         inputs += [
-            LiteralInput('string_choice', 'String Choice', data_type='string',
-                         abstract='One of the four directions.',
+            LiteralInput('string_choice', 'Compass point', data_type='string',
+                         abstract='north, east, south or west.',
                          allowed_values=['north', 'east', 'south', 'west'], default='west', min_occurs=0),
-            LiteralInput('string_multiple_choice', 'String Multiple Choice', data_type='string',
-                         abstract='One or two of the birds listed.',
+            LiteralInput('string_multiple_choice', 'Birds seen', data_type='string',
+                         abstract='Up to two names off a short list of birds.',
                          allowed_values=['red kite', 'grey heron', 'white stork', 'black swan'],
                          min_occurs=0, max_occurs=2, default='black swan'),
-            LiteralInput('int_range', 'Integer Range', data_type='integer', min_occurs=0, default=1,
+            LiteralInput('int_range', 'Score out of ten', data_type='integer', min_occurs=0, default=1,
                          allowed_values=[AllowedValue(allowed_type=ALLOWEDVALUETYPE.RANGE, minval=1, maxval=10,
                                                       spacing=1)]),
-            LiteralInput('any_value', 'Any Value', data_type='string', allowed_values=AnyValue(),
+            LiteralInput('any_value', 'Free-form value', data_type='string', allowed_values=AnyValue(),
                          min_occurs=0, default='anything'),
             LiteralInput('repeated', 'Repeated value', data_type='integer', min_occurs=1, max_occurs=5),
-            BoundingBoxInput('bbox', 'Bounding Box', abstract='An area in EPSG:4326 or EPSG:3035.',
-                             crss=['EPSG:4326', 'EPSG:3035'], min_occurs=0),
-            ComplexInput('text', 'Text', abstract='Some text, inline or by link (optional)',
-                         metadata=[Metadata('Info')], min_occurs=0,
+            BoundingBoxInput('bbox', 'Area of interest', abstract='Two corners, in geographic or in LAEA Europe '
+                             'coordinates.', crss=['EPSG:4326', 'EPSG:3035'], min_occurs=0),
+            ComplexInput('text', 'Plain text', abstract='May be left out; sent in the request or as a link.',
+                         metadata=[Metadata('Handed back as it came')], min_occurs=0,
                          supported_formats=[Format('text/plain')]),
-            ComplexInput('xml', 'XML', abstract='An XML document, checked strictly', min_occurs=0, mode=MODE.STRICT,
+            ComplexInput('xml', 'An XML document', abstract='Validated in strict mode', min_occurs=0, mode=MODE.STRICT,
                          supported_formats=[FORMATS.GML, Format('text/xml')]),
         ]
-        outputs = [LiteralOutput(name, name.replace('_', ' ').title(), data_type=dtype)
-                   for name, dtype, _ in LITERALS]
+        outputs = [LiteralOutput(name, title, data_type=dtype) for name, dtype, _, title in LITERALS]
         outputs += [
-            LiteralOutput('string_choice', 'String Choice', data_type='string'),
-            LiteralOutput('string_multiple_choice', 'String Multiple Choice', data_type='string'),
-            LiteralOutput('int_range', 'Integer Range', data_type='integer'),
-            LiteralOutput('any_value', 'Any Value', data_type='string'),
+            LiteralOutput('string_choice', 'The compass point', data_type='string'),
+            LiteralOutput('string_multiple_choice', 'The birds, comma separated', data_type='string'),
+            LiteralOutput('int_range', 'The score', data_type='integer'),
+            LiteralOutput('any_value', 'The free-form value', data_type='string'),
             LiteralOutput('repeated', 'The repeated values added up', data_type='integer'),
-            BoundingBoxOutput('bbox', 'Bounding Box', crss=['EPSG:4326', 'EPSG:3035']),
-            ComplexOutput('text', 'Text', supported_formats=[Format('text/plain')]),
-            ComplexOutput('xml', 'XML', supported_formats=[FORMATS.GML, Format('text/xml')]),
+            BoundingBoxOutput('bbox', 'The area, or a default square', crss=['EPSG:4326', 'EPSG:3035']),
+            ComplexOutput('text', 'The text, or a note that none came', supported_formats=[Format('text/plain')]),
+            ComplexOutput('xml', 'The XML document', supported_formats=[FORMATS.GML, Format('text/xml')]),
         ]
 
         super().__init__(
@@ -86,7 +85,7 @@ class InOut(Process):
 
     @staticmethod
     def _handler(request, response):
-        for name, _, _ in [*LITERALS, ('string_choice', '', ''), ('int_range', '', ''), ('any_value', '', '')]:
+        for name in [entry[0] for entry in LITERALS] + ['string_choice', 'int_range', 'any_value']:
             if name in request.inputs:
                 response.outputs[name].data = request.inputs[name][0].data
         if 'string_multiple_choice' in request.inputs:

@@ -12,7 +12,8 @@ class MultipleOutputs(Process):
             self._handler,
             identifier='multiple_outputs',
             title='Several files in one answer',
-            abstract='Writes a number of small text files and answers with a MetaLink 4 list of them.',
+            abstract='Each run leaves one to five numbered text files in its work directory; the single output '
+                     'is a MetaLink 4 document that points at them.',
             version='1.1',
             inputs=[LiteralInput('count', 'How many files', data_type='integer', default=2, min_occurs=0,
                                  allowed_values=[1, 2, 3, 4, 5])],

@@ -18,7 +18,8 @@ class OutputFormats(Process):
             inputs=[LiteralInput('rows', 'How many numbers', data_type='positiveInteger', default=2, min_occurs=0)],
             outputs=[
                 ComplexOutput('table', 'The squares', supported_formats=formats, as_reference=False),
-                ComplexOutput('netcdf', 'A small binary file', supported_formats=[FORMATS.NETCDF], as_reference=True),
+                ComplexOutput('netcdf', 'Ten bytes opening with a netCDF signature', supported_formats=[FORMATS.NETCDF],
+                              as_reference=True),
             ],
             store_supported=True,
             status_supported=True,
@@ -39,7 +40,7 @@ class OutputFormats(Process):
             response.outputs['table'].data = b'CDF\x01' + bytes(len(rows))
         else:
             response.outputs['table'].data = '\n'.join(f"{r['n']} {r['square']}" for r in rows)
-        path = os.path.join(self.workdir, 'dummy.nc')
+        path = os.path.join(self.workdir, 'squares.nc')
         with open(path, 'wb') as fh:
             fh.write(b'CDF\x01\x00\x00\x00\x00\xff\xfe')
         response.outputs['netcdf'].file = path
