@@ -29,6 +29,11 @@ created with ``pip install pygeoapi gunicorn`` when missing; never a dependency 
 * ``pygeoapi, no job manager`` (its ``Dummy``): the sync execution only, for information: the processor
   runs inline in the request, no job is recorded, nothing is isolated in a process of its own.
 
+The floor (``FLOOR_APP``, for information): a WSGI function under the same gunicorn that answers this
+server's own bytes without reading the request and forks one child that exits at once per execution. It
+shows the most any Python server can reach with this harness on this machine; the floor's req/s over
+pygeoapi's is the highest ratio a target can ask for here.
+
 Both pygeoapi servers serve a greeting processor written here (``PROCESSOR``, put on ``PYTHONPATH`` from a
 temp dir) under as many ids as this server lists on ``/processes``, so that both lists are as long; their
 config (``pretty_print: false``, logging ``ERROR``) and OpenAPI document (``pygeoapi openapi generate``)
@@ -69,12 +74,13 @@ from pywps.jobs.model import FINAL, JobStatus
 from pywps.jobs.store import JobStore
 
 OURS, PYGEOAPI, PYGEOAPI_NO_JOBS = "this server", "pygeoapi", "pygeoapi, no job manager"
+FLOOR = "floor (constant answer)"
 LIST, DESCRIBE, SYNC, ASYNC = "GET /processes", "GET /processes/{id}", "execute sync", "execute async"
 OPERATIONS = (LIST, DESCRIBE, SYNC, ASYNC)
 SERVERS: dict[str, tuple[str, ...]] = {  # who runs which operation; pygeoapi (TinyDB) is the reference
-    LIST: (OURS, PYGEOAPI),
-    DESCRIBE: (OURS, PYGEOAPI),
-    SYNC: (OURS, PYGEOAPI, PYGEOAPI_NO_JOBS),
+    LIST: (OURS, PYGEOAPI, FLOOR),
+    DESCRIBE: (OURS, PYGEOAPI, FLOOR),
+    SYNC: (OURS, PYGEOAPI, PYGEOAPI_NO_JOBS, FLOOR),
     ASYNC: (OURS, PYGEOAPI),
 }
 TARGETS = {LIST: 3.0, DESCRIBE: 3.0, SYNC: 2.0}  # issue 12: this server's req/s over the reference's
@@ -82,6 +88,35 @@ EXECUTE = {"inputs": {"name": "World"}, "response": "document"}
 PENDING_TINYDB = ("accepted", "running")
 PYGEOAPI_ID = "greet"
 PRUNE_EVERY = 0.5  # s: pygeoapi's TinyDB file during sync runs (each job in it costs every request ~40 us)
+
+# The harness floor: what any WSGI application can reach under the same gunicorn, wrk and machine. It
+# answers this server's own bytes (read once at start) without looking at the request; an execution forks
+# one child that exits at once, the least a server that runs each job in a process of its own does.
+FLOOR_APP = '''"""bench/bench_ogcapi.py's floor: constant answers, a child process per execution."""
+
+import json
+import os
+
+with open(os.environ["BENCH_FLOOR_ANSWERS"], "rb") as f:
+    ANSWERS = {path: body.encode() for path, body in json.load(f).items()}
+
+
+def application(environ, start_response):
+    path = environ.get("PATH_INFO", "")
+    if environ["REQUEST_METHOD"] == "POST":
+        environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+        path = "execution"
+    body = ANSWERS.get(path)
+    if body is None:
+        start_response("404 Not Found", [("Content-Length", "0")])
+        return [b""]
+    start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+'''
 
 # The pygeoapi side of the sync execution: say_hello's twin (one string in, "Hello <name>" out).
 PROCESSOR = '''"""A greeting for bench/bench_ogcapi.py, the twin of this server's say_hello example process."""
@@ -325,6 +360,37 @@ class Pygeoapi(Target):
             thread.join()
 
 
+class Floor(Target):
+    """The constant application (``FLOOR_APP``) under the same gunicorn: no jobs of its own."""
+
+    name = FLOOR
+    process_id = "say_hello"
+
+    def __init__(self, server: Gunicorn) -> None:
+        super().__init__(server, server.base)
+
+    def pending(self) -> tuple[int, int]:
+        return 0, 0
+
+
+def floor_server(directory: Path, workers: int, ours: Ours) -> Floor:
+    """The floor, answering what this server answers to the list, the description and the execution."""
+    directory.mkdir(parents=True)
+    (directory / "bench_floor.py").write_text(FLOOR_APP)
+    answers = {}
+    for op, path in ((LIST, "/processes"), (DESCRIBE, "/processes/say_hello"), (SYNC, "execution")):
+        url, method, headers, body = ours.request(op)
+        status, _, answer = call(url, method, body, headers)
+        if status != 200:
+            raise SystemExit(f"{OURS}: {op} answered {status}")
+        answers[path] = answer.decode()
+    (directory / "answers.json").write_text(json.dumps(answers))
+    server = Gunicorn("floor", sys.executable, "bench_floor:application", workers, directory,
+                      pythonpath=str(directory), ready_path="/processes")
+    server.env = {"BENCH_FLOOR_ANSWERS": str(directory / "answers.json")}
+    return Floor(server)
+
+
 def ensure_pygeoapi(venv: Path) -> tuple[Path, str]:
     """The pygeoapi virtualenv's python and pygeoapi's version, creating the venv when missing."""
     python = venv / "bin" / "python"
@@ -553,6 +619,7 @@ def main(argv: list[str] | None = None) -> int:
         targets += [pygeoapi_server(PYGEOAPI, tmp / "pygeoapi", args.workers, python, processes, tinydb=True),
                     pygeoapi_server(PYGEOAPI_NO_JOBS, tmp / "pygeoapi-no-jobs", args.workers, python, processes,
                                     tinydb=False)]
+        targets.append(floor_server(tmp / "floor", args.workers, ours))
         for target in targets[1:]:
             target.server.start()
         for target in targets:
@@ -623,7 +690,10 @@ def report(samples: dict[str, dict[str, list[Sample]]], ops: list[str], async_re
                 ratio, rounds = f"{value:.2f}x", ", ".join(f"{r:.2f}" for r in per_round)
                 cpu_ratio = f"{median(name, op, 'cpu_ms') / median(OURS, op, 'cpu_ms'):.2f}x"
                 target = "—"
-                if op in TARGETS:
+                if name == FLOOR:
+                    reach = median(FLOOR, op, "rps") / median(PYGEOAPI, op, "rps")
+                    target = f"floor / {PYGEOAPI} = {reach:.2f}x: the most any server reaches here"
+                elif op in TARGETS:
                     met = value >= TARGETS[op]
                     failed |= not met and name == PYGEOAPI
                     target = f">= {TARGETS[op]:g}x {'met' if met else 'MISSED'}"
@@ -635,7 +705,8 @@ def report(samples: dict[str, dict[str, list[Sample]]], ops: list[str], async_re
     print("\nratio: this server's req/s over that server's (medians over rounds); per round: the same ratio in "
           "each round; CPU ms/req: user + system time of the server's gunicorn processes and the job processes "
           "they reaped, per request; ratio CPU/req: that server's CPU ms/req over this server's (less sensitive "
-          "to the machine's load)")
+          "to the machine's load); floor: a WSGI function answering this server's bytes without reading the "
+          "request, forking one child that exits at once per execution, under the same gunicorn")
     if ASYNC in ops:
         for name, runs in samples.items():
             if ASYNC in runs:
