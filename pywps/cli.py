@@ -18,7 +18,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from pywps.config import Config, load
+from pywps.config import Config, load, parse_duration
 
 log = logging.getLogger(__name__)
 
@@ -91,9 +91,9 @@ def _store_config(args: argparse.Namespace) -> Config:
 
 def _where(config: Config) -> str:
     """Which settings name the job store, for messages."""
-    if config.getstr("logging", "database"):
+    if config.database_given:
         return f"[logging] database in {config.origin('logging', 'database')}"
-    return f"[server] workdir in {config.origin('server', 'workdir')}"
+    return f"[server] {config.workdir_key} in {config.origin('server', config.workdir_key)}"
 
 
 def open_store(config: Config):
@@ -208,11 +208,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config = _config(args)
     defaults = "built-in defaults"
     if config.origin("server", "url") == defaults:
-        config.parser.set("server", "url", f"http://{args.host}:{args.port}/wps")
+        config.override("server", "url", f"http://{args.host}:{args.port}/wps")
     if config.origin("server", "outputurl") == defaults:
-        config.parser.set("server", "outputurl", f"http://{args.host}:{args.port}/outputs/")
+        config.override("server", "outputurl", f"http://{args.host}:{args.port}/outputs/")
     if config.origin("server", "outputpath") == defaults:  # never a relative directory in the current one
-        config.parser.set("server", "outputpath", str(config.workdir / "outputs"))
+        config.override("server", "outputpath", str(config.workdir / "outputs"))
     import_job_modules()
     app = create_app(config, load_processes(_processes_spec(args)))
     print(f"PyWPS serving at {config.url}?service=WPS&request=GetCapabilities", flush=True)
@@ -301,8 +301,6 @@ def cmd_jobs(args: argparse.Namespace) -> int:
 
 
 def config_duration(text: str) -> float:
-    from pywps.config import parse_duration
-
     try:
         return parse_duration(text)
     except ValueError as exc:

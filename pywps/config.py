@@ -624,6 +624,16 @@ class Config:
     def database(self) -> str:
         return self.logging.database
 
+    @property
+    def workdir_key(self) -> str:
+        """The key the working directory came from: ``workdir``, or PyWPS 4's ``temp_path`` when it is empty."""
+        return "workdir" if self.getstr("server", "workdir") else "temp_path"
+
+    @property
+    def database_given(self) -> bool:
+        """Whether ``[logging] database`` names the job store (else the default one in the working directory)."""
+        return self.getstr("logging", "database") not in ("", "sqlite:///:memory:")
+
     def validate(self) -> None:
         """Parse every key once, so a bad value fails at start-up, naming file, section and key; report
         unknown sections and keys (an error with ``[server] strict = true``)."""

@@ -38,14 +38,9 @@ CONNECT_TIMEOUT = 5  # seconds for the one connection tried at start
 def check(config: Config) -> None:
     """Raise :class:`ConfigurationError` for a working directory, output directory or job store that
     cannot work; create the directories when missing."""
-    _writable_directory(config, "server", _workdir_key(config), config.workdir)
+    _writable_directory(config, "server", config.workdir_key, config.workdir)
     _writable_directory(config, "server", "outputpath", config.outputpath)
     _database(config)
-
-
-def _workdir_key(config: Config) -> str:
-    """The key the working directory came from: ``workdir``, or PyWPS 4's ``temp_path`` when it is empty."""
-    return "workdir" if config.getstr("server", "workdir") else "temp_path"
 
 
 def _where(config: Config, section: str, key: str, value: str) -> str:
@@ -78,11 +73,10 @@ def _try_write(directory: Path, where: str) -> None:
 
 def _database(config: Config) -> None:
     url = config.database
-    explicit = config.getstr("logging", "database") not in ("", None, "sqlite:///:memory:")
-    if explicit:
+    if config.database_given:
         where = _where(config, "logging", "database", _masked(url))
     else:  # the default store inside the working directory
-        where = f"{_where(config, 'server', _workdir_key(config), str(config.workdir))} (the default job store {url})"
+        where = f"{_where(config, 'server', config.workdir_key, str(config.workdir))} (the default job store {url})"
     try:
         parsed = sa.make_url(url)
     except sa.exc.ArgumentError as exc:

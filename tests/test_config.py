@@ -135,3 +135,37 @@ def test_typed_sections_parse_each_key_once_and_name_bad_values(tmp_path):
     assert config.server.languages == ("en-US", "de-DE") and config.jobs.retention == 2 * 86400
     config.parser.set("server", "maxsingleinputsize", "3mb")  # a change is seen by the typed section
     assert config.server.maxsingleinputsize == 3 * 1024 ** 2
+
+
+def test_no_code_outside_config_reads_a_key_by_its_section_and_name():
+    """The server's code reads the typed sections; ``"section", "key"`` lookups stay in config.py and the
+    PyWPS 4 facade (pywps/configuration.py)."""
+    import ast
+    from pathlib import Path
+
+    import pywps
+    from pywps.config import FREE_SECTIONS, SCHEMA
+
+    lookups = {"get", "getstr", "getint", "getfloat", "getbool", "getsize", "getduration", "getlist", "value", "has",
+               "set", "get_config_value"}
+    root = Path(pywps.__file__).parent
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        if path in (root / "config.py", root / "configuration.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or len(node.args) < 2:
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            section, key = (arg.value if isinstance(arg, ast.Constant) else None for arg in node.args[:2])
+            if name in lookups and isinstance(key, str) and (
+                    section in SCHEMA or section in FREE_SECTIONS or str(section).startswith("metadata")):
+                found.append(f"{path.relative_to(root.parent)}:{node.lineno}: {name}({section!r}, {key!r})")
+    assert not found, found
+
+
+def test_where_the_working_directory_and_the_job_store_come_from(tmp_path):
+    config = load([write(tmp_path, "[server]\nworkdir =\ntemp_path = /srv/tmp\n")])
+    assert config.workdir_key == "temp_path" and not config.database_given
+    config = load([write(tmp_path, "[server]\nworkdir = /srv/work\n[logging]\ndatabase = sqlite:////srv/j.db\n")])
+    assert config.workdir_key == "workdir" and config.database_given

@@ -100,7 +100,7 @@ class MultiProcessing(Processing):
         if job_side():
             return None  # a Service made while a job loads its module: no zygote inside a zygote
         config = self.job_config.to_dict() if self.job_config is not None else None
-        level = (self.job_config.get("logging", "level") if self.job_config is not None else None) or "INFO"
+        level = (self.job_config.logging.level if self.job_config is not None else "") or "INFO"
         server = ForkServer.shared()
         try:
             self._profile = server.register(config, self._limits, level, self._catalogue)

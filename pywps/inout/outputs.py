@@ -338,9 +338,9 @@ class MetaLink:
     @property
     def url(self) -> str:
         """The server URL (``[server] url``)."""
-        from pywps.configuration import get_config_value
+        from pywps.configuration import get_config
 
-        return get_config_value("server", "url")
+        return get_config().server.url
 
     @property
     def published(self) -> str:
