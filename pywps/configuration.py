@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterable, Iterator
 from contextvars import ContextVar
 
-from pywps.config import Config, load
+from pywps.config import Config, load, parse_size
 
 _config: Config | None = None                       # loaded last in this process
 _current: ContextVar[Config | None] = ContextVar("pywps_config", default=None)  # the request's or job's
@@ -73,6 +73,4 @@ def get_config_value(section: str, option: str, default_value: str = "") -> str:
 
 def get_size_mb(mbsize: str) -> float:
     """PyWPS 4 helper: a size such as '3mb' in megabytes."""
-    from pywps.config import parse_size
-
     return parse_size(mbsize) / 1024 ** 2

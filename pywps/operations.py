@@ -23,12 +23,13 @@ from pywps.exceptions import (
     NoSuchProcess,
     ResultNotReady,
     SizeExceeded,
+    StorageNotSupported,
     VersionNegotiationFailed,
     exception_from_dict,
 )
 from pywps.jobs.handback import media_type
 from pywps.jobs.model import JobStatus
-from pywps.ows import xml_bytes
+from pywps.ows import OWS_NS, parse_xml, xml_bytes
 from pywps.requestmodel import (
     SUPPORTED_VERSIONS,
     DescribeProcessRequest,
@@ -146,8 +147,6 @@ class Operations:
         if request.status and not request.store_execute_response:
             raise InvalidParameterValue("status=true requires storeExecuteResponse=true", locator="status")
         if request.status and not process.status_supported:
-            from pywps.exceptions import StorageNotSupported
-
             raise StorageNotSupported("this process does not support status updates", locator="status")
         from pywps.execute import validate_execute_request
 
@@ -387,8 +386,6 @@ class Operations:
 
 def _job_exception(job) -> NoApplicableCode:
     """The exception a failed job ended with, read back from its (server-written) status document."""
-    from pywps.ows import OWS_NS, parse_xml
-
     try:
         element = parse_xml(job.response or b"").find(f".//{{{OWS_NS}}}Exception")
     except NoApplicableCode:

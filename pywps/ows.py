@@ -7,7 +7,7 @@ from collections.abc import Callable
 from lxml import etree
 from lxml.builder import ElementMaker
 
-from pywps.exceptions import NoApplicableCode
+from pywps.exceptions import InvalidParameterValue, NoApplicableCode
 
 OWS_NS = "http://www.opengis.net/ows/1.1"
 WPS_NS = "http://www.opengis.net/wps/1.0.0"
@@ -61,8 +61,6 @@ def xml_parser() -> etree.XMLParser:
 
 def parse_xml(data: bytes | str) -> etree._Element:
     """Parse untrusted XML safely; raise ``InvalidParameterValue`` when malformed."""
-    from pywps.exceptions import InvalidParameterValue
-
     if isinstance(data, str):
         data = data.encode("utf-8")
     if b"<!DOCTYPE" in data[:4096] or b"<!ENTITY" in data:

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, request, send_file
 
-from pywps.config import Config
+from pywps.config import Config, job_side
 from pywps.dispatcher.outage import RETRY_AFTER, client_error
 from pywps.encode.json1 import wants_json
 from pywps.exceptions import FileSizeExceeded, NoApplicableCode, OperationNotSupported
@@ -211,8 +211,6 @@ class Service:
         self.config = load_configuration(cfgfiles) if cfgfiles else get_config()
         self.preprocessors = preprocessors or {}
         self._app: Flask | None = None
-        from pywps.config import job_side
-
         if not job_side():  # a job loading its process module (whose package builds its app) serves nothing
             self._app = create_app(self.config, self.processes)
 

@@ -17,7 +17,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from pywps.config import enter_job_side
+from pywps.config import Config, enter_job_side
+from pywps.configuration import set_job_config
 from pywps.exceptions import NoApplicableCode, ProcessError
 from pywps.execute import run_process  # at import: a job forked while another thread imports it would hang
 from pywps.jobs.jobdir import JobDir
@@ -68,9 +69,6 @@ def run_job(jobdir: JobDir, process: Any | None = None, config_loaded: bool = Fa
     try:
         job = jobdir.read_job()
         if job.get("config") and not config_loaded:
-            from pywps.config import Config
-            from pywps.configuration import set_job_config
-
             set_job_config(Config.from_dict(job["config"]))  # get_config_value in handlers: the job's part
         request = ExecuteRequest.from_dict(job["request"])
         status_cb("Process started", 0)
@@ -82,7 +80,7 @@ def run_job(jobdir: JobDir, process: Any | None = None, config_loaded: bool = Fa
         outputs = run_process(
             process, request, workdir=workdir, outdir=jobdir.files_dir, indir=jobdir.indir,
             status_cb=status_cb, max_single_input_size=int(job.get("limits", {}).get("maxsingleinputsize", 0)),
-            output_url=job.get("output_url"), job_id=job.get("job_id"),
+            output_url=job.get("output_url"), job_id=jobdir.job_id,
         )
         jobdir.write_result([o.to_dict() for o in outputs], None)
         done.set()

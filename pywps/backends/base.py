@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
-from pywps.exceptions import OperationNotSupported
+from pywps.exceptions import ConfigurationError, OperationNotSupported
 
 if TYPE_CHECKING:
     from pywps.config import ProcessingSettings
@@ -146,7 +146,6 @@ def register(cls: type[Processing]) -> type[Processing]:
 def backend_class(mode: str) -> type[Processing]:
     """The backend class for a ``[processing] mode`` value."""
     import pywps.backends  # noqa: F401  (registers built-in backends)
-    from pywps.exceptions import ConfigurationError
 
     try:
         return _REGISTRY[mode]

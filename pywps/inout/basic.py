@@ -22,6 +22,7 @@ from typing import IO, Any
 from pywps.exceptions import InvalidParameterValue, NoApplicableCode
 from pywps.inout.formats import Format, encoding_fits, is_binary_mime
 from pywps.inout.literaltypes import (
+    LITERAL_DATA_TYPES,
     AllowedValue,
     AnyValue,
     ValuesReference,
@@ -408,8 +409,6 @@ class BasicLiteral:
     """Data type and units of a literal input or output."""
 
     def _init_literal(self, data_type: str | None, uoms: list[Any] | None) -> None:
-        from pywps.inout.literaltypes import LITERAL_DATA_TYPES
-
         self.data_type = data_type or "string"
         if self.data_type not in LITERAL_DATA_TYPES:
             raise InvalidParameterValue(f"data type {self.data_type!r} is not supported", locator="data_type")
