@@ -559,17 +559,6 @@ def _working_directory(path: Path) -> Iterator[None]:
         os.chdir(previous)
 
 
-def _job_id(indir: Path | None, job_id: str | None) -> str:
-    if job_id:
-        return job_id
-    if indir is not None:
-        try:
-            return str(uuidlib.UUID(Path(indir).resolve().parent.name))
-        except ValueError:
-            pass
-    return str(uuidlib.uuid4())
-
-
 def run_process(process: Any, request: ExecuteRequest, workdir: Path, outdir: Path, indir: Path | None = None,
                 status_cb: StatusCallback | None = None, max_single_input_size: int = 0, *,
                 output_url: str | None = None, job_id: str | None = None) -> list[OutputResult]:
@@ -590,7 +579,7 @@ def run_process(process: Any, request: ExecuteRequest, workdir: Path, outdir: Pa
     inputs = build_inputs(process, request, workdir, indir, max_single_input_size)
     outputs, described = _prepare_outputs(process, wanted, workdir, bool(request.outputs))
     wps_request = WPSRequest(request, inputs, described)
-    uuid = _job_id(indir, job_id)
+    uuid = job_id or str(uuidlib.uuid4())  # the worker's JobDir.job_id; a fresh one when run alone
     response = ExecuteResponse(process, uuid, outputs, status_cb)
     process.workdir = str(workdir)
     process.uuid = uuid
