@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from pywps.exceptions import NoApplicableCode, NoSuchJob
+from pywps.jobs.jobdir import JobDir
 from pywps.jobs.model import JobRecord, JobStatus
 from pywps.requestmodel import ExecuteRequest
 
@@ -60,7 +61,7 @@ class OperatorActions:
         if self.d.store.discard(job.id, reason, document):
             outputs = self.d.config.server.outputpath
             shutil.rmtree(outputs / job.id, ignore_errors=True)
-            shutil.rmtree(self.d.jobs_root / job.id / "out", ignore_errors=True)
+            shutil.rmtree(JobDir(self.d.jobs_root / job.id).outdir, ignore_errors=True)
             job.status, job.response = JobStatus.DISMISSED, document
             results.write_static_status(job)
 
