@@ -235,10 +235,7 @@ def cmd_dispatcher(args: argparse.Namespace) -> int:
     import_job_modules()
     dispatcher = _dispatcher(args, config)
     dispatcher.backend.check()
-    from pywps.backends.multiprocessing import MultiProcessing
-
-    if isinstance(dispatcher.backend, MultiProcessing):
-        dispatcher.backend.preload(dispatcher.processes.values())  # its fork server, with these processes
+    dispatcher.backend.preload(dispatcher.processes.values())  # multiprocessing: its fork server, with these processes
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: Any) -> None:

@@ -66,12 +66,10 @@ def create_app(config: Config | None = None, processes: Iterable[Any] = (), disp
     check(config)  # directories writable, job store reachable: refuse to start rather than wedge later
     dispatcher = dispatcher or Dispatcher(config, {p.identifier: p for p in processes})
     dispatcher.backend.check()
-    from pywps.backends.multiprocessing import MultiProcessing
     from pywps.registry import preload
 
     preload(processes)
-    if isinstance(dispatcher.backend, MultiProcessing):
-        dispatcher.backend.preload(processes)  # its fork server starts now, with these processes loaded
+    dispatcher.backend.preload(processes)  # multiprocessing: its fork server starts now, with these processes
     operations = Operations(config, processes, dispatcher)
     max_request = config.server.maxrequestsize
 

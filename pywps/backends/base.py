@@ -7,7 +7,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from pywps.exceptions import ConfigurationError, OperationNotSupported
 
@@ -76,6 +76,10 @@ class Processing(ABC):
 
     def check(self) -> None:
         """Raise ``ConfigurationError`` if the backend cannot work (missing image, no scheduler)."""
+
+    def preload(self, processes: Iterable[Any]) -> None:
+        """Get ready to run these served processes before the first job comes (multiprocessing: its fork
+        server loads them); default: nothing."""
 
     @abstractmethod
     def start(self, job: JobRecord, jobdir: JobDir) -> str:
