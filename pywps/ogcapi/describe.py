@@ -15,7 +15,7 @@ from pywps.exceptions import NoApplicableCode
 from pywps.inout.basic import get_translation
 from pywps.inout.formats import is_binary_mime
 from pywps.inout.inputs import BoundingBoxInput, ComplexInput, LiteralInput
-from pywps.inout.literaltypes import AllowedValue, AnyValue, ValuesReference, convert
+from pywps.inout.literaltypes import AllowedValue, AnyValue, ValuesReference, convert, to_text
 from pywps.inout.outputs import BoundingBoxOutput, ComplexOutput, LiteralOutput
 from pywps.validator.allowed_value import ALLOWEDVALUETYPE
 
@@ -65,8 +65,6 @@ def json_value(data_type: str, value: Any) -> Any:
         return converted if converted == converted and abs(converted) != float("inf") else str(value)
     if isinstance(converted, str):
         return converted
-    from pywps.inout.literaltypes import to_text
-
     return to_text(converted)
 
 

@@ -13,7 +13,7 @@ import os
 import socket
 import time
 
-from pywps import LiteralInput, LiteralOutput, Process
+from pywps import ComplexOutput, Format, LiteralInput, LiteralOutput, Process, configuration
 from pywps.app.exceptions import ProcessError
 
 
@@ -254,8 +254,6 @@ class HandBackAttack(Process):
                "result_zero", "result_huge", "result_abs", "big_output", "status_garbage")
 
     def __init__(self) -> None:
-        from pywps import ComplexOutput, Format
-
         super().__init__(
             self._handler, store_supported=True, status_supported=True,
             identifier="hostile_handback", title="Leave hostile files for the server",
@@ -354,8 +352,6 @@ class ConfigProbe(Process):
 
     @staticmethod
     def _handler(request, response):
-        from pywps import configuration
-
         config = configuration.get_config()
         seen: dict[str, object] = {
             "config": {name: dict(config.parser.items(name, raw=True)) for name in config.parser.sections()},
