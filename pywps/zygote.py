@@ -140,9 +140,13 @@ def run_child(jobdir: str, limits: dict[int, int], job_config: Any, process: Any
     code = 1
     try:
         from pywps.config import enter_job_side
+        from pywps.jobs.jobdir import job_environment
 
         enter_job_side()
         os.setsid()
+        kept = job_environment(os.environ)  # a job forked by the server: none of the server's overrides
+        os.environ.clear()
+        os.environ.update(kept)
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD):
             signal.signal(signum, signal.SIG_DFL)
         close_inherited_sockets()
@@ -341,10 +345,13 @@ class ForkServer:
                 self.given_up = "no Python interpreter found for the fork server"
             log.warning("%s; jobs are forked by the server", self.given_up)
             return
+        from pywps.jobs.jobdir import job_environment
+
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        try:
+        try:  # the jobs it forks inherit its environment: none of the server's configuration overrides
             proc = subprocess.Popen([python, "-c", BOOT, str(theirs.fileno()), "pywps-forkserver"],
-                                    pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, close_fds=True)
+                                    pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, close_fds=True,
+                                    env=job_environment(os.environ))
         except OSError as exc:
             ours.close()
             self._retry(f"cannot start the fork server: {exc.strerror or exc}")

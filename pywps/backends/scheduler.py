@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pywps.backends.base import Processing, RunnerState, RunnerStatus, RunnerUnavailable, register
 from pywps.exceptions import ConfigurationError, OptionNotSupported
 from pywps.jobs.handback import HandBack, xml_safe
-from pywps.jobs.jobdir import JobDir
+from pywps.jobs.jobdir import JobDir, job_environment
 
 if TYPE_CHECKING:
     from pywps.config import ProcessingSettings
@@ -173,7 +173,9 @@ class SlurmSubmitter(Submitter):
         self._accounting: bool | None = None
 
     def _env(self) -> dict[str, str]:
-        env = dict(os.environ)
+        """The commands' environment, which sbatch exports to the batch job (``--export=ALL``): the server's
+        without its configuration overrides (``PYWPS_LOGGING_DATABASE`` may hold a password)."""
+        env = job_environment(os.environ)
         if self.options.slurm_conf:
             env["SLURM_CONF"] = self.options.slurm_conf
         return env

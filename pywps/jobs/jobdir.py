@@ -32,6 +32,7 @@ import shutil
 import tempfile
 import time
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,9 @@ JOB_JSON = "job.json"
 STATUS_JSON = "status.json"
 RESULT_JSON = "result.json"
 WORKER_LOG = "worker.log"
+#: the ``PYWPS_*`` environment variables a job keeps: the configuration file and process list (PyWPS 4's
+#: names, no secret) and its own id; every other one is an override of the server's configuration
+JOB_ENV_KEPT = frozenset({"PYWPS_CFG", "PYWPS_PROCESSES", "PYWPS_JOB_ID"})
 
 
 def valid_job_id(job_id: str) -> bool:
@@ -49,6 +53,12 @@ def valid_job_id(job_id: str) -> bool:
         return str(uuid.UUID(job_id)) == job_id
     except (ValueError, TypeError, AttributeError):
         return False
+
+
+def job_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` as a job may see it: without the server's ``PYWPS_<SECTION>_<KEY>`` overrides (such as
+    ``PYWPS_LOGGING_DATABASE`` with its password); a job's configuration is ``job.json``'s (``Config.for_job``)."""
+    return {name: value for name, value in environ.items() if not name.startswith("PYWPS_") or name in JOB_ENV_KEPT}
 
 
 def write_json_atomic(path: Path, data: Any, mode: int = 0o644) -> None:

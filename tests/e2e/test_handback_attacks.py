@@ -7,6 +7,7 @@ import pytest
 from pywps.processes import hostile
 from tests.handback_attacks import (
     ATTACKS,
+    PASSWORD,
     Host,
     check_output_cap,
     check_raw_swap,
@@ -67,6 +68,17 @@ def test_no_secret_reaches_a_forked_job(make_client, db_url):
     client = make_client(hostile.testing_processes(), logging={"database": database_url_with_password(db_url)})
     seen = check_secrets_stay_home(client)
     assert not seen["config"]["logging"].get("database")
+
+
+@pytest.mark.parametrize("forkserver", ["true", "false"])
+def test_no_configuration_override_reaches_a_forked_job(make_client, monkeypatch, forkserver):
+    """A secret given to the server as ``PYWPS_<SECTION>_<KEY>`` is in no forked job's environment."""
+    monkeypatch.setenv("PYWPS_METRICS_TOKEN", PASSWORD)
+    client = make_client(hostile.testing_processes(), processing={"forkserver": forkserver})
+    final = final_document(client, execute(client, "hostile_config", ""))
+    assert final.xpath("//wps:ProcessSucceeded"), final.get_data(as_text=True)
+    seen = final.xpath_text("//wps:Output/wps:Data/wps:LiteralData")
+    assert '"environ"' in seen and PASSWORD not in seen
 
 
 def test_links_inside_outputpath_are_never_served(attack_client, host):

@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from pywps.jobs.jobdir import JobDir, valid_job_id
+from pywps.jobs.jobdir import JobDir, job_environment, valid_job_id
 
 
 def new_dir(tmp_path) -> JobDir:
@@ -118,3 +118,11 @@ def test_readers_never_see_half_a_file(tmp_path):
     proc.join()
     assert proc.exitcode == 0
     assert not [p for p in os.listdir(jd.outdir) if p.endswith(".tmp")]
+
+
+def test_a_job_environment_has_none_of_the_servers_configuration_overrides():
+    environ = {"PATH": "/usr/bin", "HOME": "/home/pywps", "PYWPS_LOGGING_DATABASE": "postgresql://u:Hunter2@db/x",
+               "PYWPS_METRICS_TOKEN": "Hunter2", "PYWPS_SERVER_WORKDIR": "/srv/work", "PYWPS_CFG": "/etc/pywps.cfg",
+               "PYWPS_PROCESSES": "mine:processes", "PYWPS_JOB_ID": "abc"}
+    assert job_environment(environ) == {"PATH": "/usr/bin", "HOME": "/home/pywps", "PYWPS_CFG": "/etc/pywps.cfg",
+                                        "PYWPS_PROCESSES": "mine:processes", "PYWPS_JOB_ID": "abc"}

@@ -8,10 +8,13 @@ import pytest
 from pywps.processes import hostile
 from tests.handback_attacks import (
     ATTACKS,
+    PASSWORD,
     Host,
     check_output_cap,
     check_secrets_stay_home,
     database_url_with_password,
+    execute,
+    final_document,
     run_attack,
 )
 
@@ -47,3 +50,13 @@ def test_no_secret_reaches_a_batch_job(slurm, make_client, db_url):
                          logging={"database": database_url_with_password(db_url)})
     seen = check_secrets_stay_home(client)  # walks the job directory, in/batch.sh included
     assert not seen["config"]["logging"].get("database")
+
+
+def test_no_configuration_override_reaches_a_batch_job(slurm, make_client, monkeypatch):
+    """sbatch exports the server's environment: a secret given as ``PYWPS_<SECTION>_<KEY>`` is not in it."""
+    monkeypatch.setenv("PYWPS_METRICS_TOKEN", PASSWORD)
+    client = make_client(hostile.testing_processes(), processing=SCHEDULER)
+    final = final_document(client, execute(client, "hostile_config", ""))
+    assert final.xpath("//wps:ProcessSucceeded"), final.get_data(as_text=True)
+    seen = final.xpath_text("//wps:Output/wps:Data/wps:LiteralData")
+    assert "SLURM_JOB_ID" in seen and PASSWORD not in seen

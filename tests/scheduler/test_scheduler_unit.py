@@ -6,6 +6,7 @@ answer) are fed through a Submitter that replays what a scheduler said.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -101,6 +102,18 @@ def test_sbatch_command_line(tmp_path):
     assert ["-p", "wps"] == args[args.index("-p"):args.index("-p") + 2]
     assert "-A" in args and "-t" in args and "--mem=512M" in args
     assert args[-2:] == ["--qos=low", "/j/in/batch.sh"]
+
+
+def test_sbatch_exports_none_of_the_servers_configuration_overrides(tmp_path, monkeypatch):
+    """sbatch exports its own environment to the batch job: not the server's PYWPS_<SECTION>_<KEY>."""
+    monkeypatch.setenv("PYWPS_LOGGING_DATABASE", "postgresql://pywps:Hunter2@db/pywps")
+    monkeypatch.setenv("PYWPS_METRICS_TOKEN", "Hunter2")
+    monkeypatch.setenv("PYWPS_PROCESSES", "mymodule:processes")
+    options = Scheduler(make_config(tmp_path, scheduler_slurm_conf="/etc/slurm/x.conf").processing).options
+    env = SlurmSubmitter(options)._env()
+    assert "Hunter2" not in repr(env)
+    assert env["PYWPS_PROCESSES"] == "mymodule:processes" and env["SLURM_CONF"] == "/etc/slurm/x.conf"
+    assert env["PATH"] == os.environ["PATH"]
 
 
 def test_drmaa_native_specification(tmp_path):
