@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from pywps.exceptions import ConfigurationError, OperationNotSupported
 
 if TYPE_CHECKING:
-    from pywps.config import ProcessingSettings
+    from pywps.config import Config, ProcessingSettings
     from pywps.jobs.jobdir import JobDir
     from pywps.jobs.model import JobRecord
 
@@ -61,6 +61,11 @@ class Processing(ABC):
         self.instance_id = ""
         #: called with a handle as soon as its runner ends, by backends that learn it (else None)
         self.on_exit: Callable[[str], None] | None = None
+
+    @classmethod
+    def from_config(cls, config: Config) -> Processing:
+        """The backend for a server's whole configuration; by default it takes its ``[processing]`` section."""
+        return cls(config.processing)
 
     @property
     def accepts_sync(self) -> bool:

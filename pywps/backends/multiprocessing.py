@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from pywps.backends.base import Processing, RunnerState, RunnerStatus, RunnerUnavailable, register
-from pywps.config import job_side
+from pywps.config import Config, job_side
 from pywps.zygote import (
     ForkRefused,
     ForkServer,
@@ -37,7 +37,7 @@ from pywps.zygote import (
 )
 
 if TYPE_CHECKING:
-    from pywps.config import Config, ProcessingSettings
+    from pywps.config import ProcessingSettings
     from pywps.jobs.jobdir import JobDir
     from pywps.jobs.model import JobRecord
 
@@ -53,6 +53,11 @@ class MultiProcessing(Processing):
 
     name = "multiprocessing"
     can_pause = True
+
+    @classmethod
+    def from_config(cls, config: Config) -> MultiProcessing:
+        """A forked job sees the configuration a job may know (no credentials, no server paths)."""
+        return cls(config.processing, job_config=Config.from_dict(config.for_job()))
 
     def __init__(self, settings: ProcessingSettings, job_config: Config | None = None) -> None:
         super().__init__(settings)

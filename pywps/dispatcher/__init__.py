@@ -31,12 +31,7 @@ __all__ = ["Dispatcher", "Outcome", "fetch_policy"]
 
 def make_backend(config: Config) -> Processing:
     """The backend ``[processing] mode`` names, given its typed settings."""
-    cls = backend_class(config.processing.mode)
-    from pywps.backends.multiprocessing import MultiProcessing
-
-    if issubclass(cls, MultiProcessing):  # a forked job sees the configuration a job may know
-        return cls(config.processing, job_config=Config.from_dict(config.for_job()))
-    return cls(config.processing)
+    return backend_class(config.processing.mode).from_config(config)
 
 
 class Dispatcher:
