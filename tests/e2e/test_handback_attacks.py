@@ -15,6 +15,7 @@ from tests.handback_attacks import (
     database_url_with_password,
     execute,
     final_document,
+    no_slot_taken,
     run_attack,
 )
 
@@ -68,6 +69,49 @@ def test_no_secret_reaches_a_forked_job(make_client, db_url):
     client = make_client(hostile.testing_processes(), logging={"database": database_url_with_password(db_url)})
     seen = check_secrets_stay_home(client)
     assert not seen["config"]["logging"].get("database")
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+@pytest.mark.parametrize("swap", ["fifo", "dev_zero"])
+def test_a_result_swapped_after_the_runner_wrote_it_never_blocks(attack_client, monkeypatch, swap, asynchronous):
+    """A forked job cannot outlive its result to swap it (the hostile process's thread dies with the child),
+    so the swap is made here, between the runner's last write and the server's read: the job fails at once
+    saying why, sync or async, and the next jobs run."""
+    import os
+    import threading
+
+    results = attack_client.application.extensions["pywps"]["dispatcher"].results
+    original, swapped = results.handback, []
+
+    def swapping(job_id):
+        back = original(job_id)
+        result = back.outdir / "result.json"
+        if not swapped and result.is_file() and not result.is_symlink():
+            tmp = back.outdir / ".swap"
+            if swap == "fifo":
+                os.mkfifo(tmp)
+            else:
+                os.symlink("/dev/zero", tmp)
+            os.replace(tmp, result)
+            swapped.append(job_id)
+        return back
+
+    monkeypatch.setattr(results, "handback", swapping)
+    box = {}
+    thread = threading.Thread(target=lambda: box.setdefault(
+        "resp", execute(attack_client, "say_hello", "name=x", asynchronous)), daemon=True)
+    thread.start()
+    thread.join(60)
+    assert not thread.is_alive(), "the server blocked on the swapped result.json"
+    resp = box["resp"]
+    final = final_document(attack_client, resp) if asynchronous else resp
+    assert swapped and final.xpath("//wps:ProcessFailed"), final.get_data(as_text=True)
+    expected = "not a regular file" if swap == "fifo" else "symbolic link"
+    assert expected in final.xpath_text("//ows:ExceptionText")
+    monkeypatch.setattr(results, "handback", original)
+    resp = execute(attack_client, "say_hello", "name=after", asynchronous=False)
+    assert resp.xpath_text("//wps:LiteralData") == "Hello after"
+    no_slot_taken(attack_client)
 
 
 @pytest.mark.parametrize("forkserver", ["true", "false"])
