@@ -26,7 +26,10 @@ def test_layout_and_modes(tmp_path):
     assert not jd.inputs_dir.exists() and not jd.files_dir.exists()
     assert stat.S_IMODE(jd.outdir.stat().st_mode) == 0o777
     assert stat.S_IMODE(jd.indir.stat().st_mode) == 0o755
+    assert stat.S_IMODE(jd.path.stat().st_mode) == 0o700  # no other local user lists or reads a job
     assert jd.log_path == jd.outdir / "worker.log"
+    jd.write_job({"job_id": jd.job_id})
+    assert stat.S_IMODE((jd.indir / "job.json").stat().st_mode) == 0o600  # its inputs: the owner's only
 
 
 @pytest.mark.parametrize("bad", ["../etc", "..", "", "a/b", "/tmp/x", "not-a-uuid",
