@@ -26,6 +26,9 @@ created with ``pip install pygeoapi gunicorn`` when missing; never a dependency 
   10 ms with an empty file, 48 ms with 1,000 jobs in it), so the file is emptied before each run and, during
   the sync runs, every ``PRUNE_EVERY`` seconds: pygeoapi works with a nearly empty job list while this
   server's store keeps every job;
+* ``pygeoapi, 1,000 jobs kept``: the same with ``HISTORY`` earlier jobs in its TinyDB file (copies of one
+  of its own finished jobs), reset to those every ``PRUNE_EVERY`` seconds during the sync runs, for
+  information: a deployed pygeoapi keeps its jobs, as this server's store does;
 * ``pygeoapi, no job manager`` (its ``Dummy``): the sync execution only, for information: the processor
   runs inline in the request, no job is recorded, nothing is isolated in a process of its own.
 
@@ -74,13 +77,14 @@ from pywps.jobs.model import FINAL, JobStatus
 from pywps.jobs.store import JobStore
 
 OURS, PYGEOAPI, PYGEOAPI_NO_JOBS = "this server", "pygeoapi", "pygeoapi, no job manager"
+PYGEOAPI_HISTORY = "pygeoapi, 1,000 jobs kept"
 FLOOR = "floor (constant answer)"
 LIST, DESCRIBE, SYNC, ASYNC = "GET /processes", "GET /processes/{id}", "execute sync", "execute async"
 OPERATIONS = (LIST, DESCRIBE, SYNC, ASYNC)
 SERVERS: dict[str, tuple[str, ...]] = {  # who runs which operation; pygeoapi (TinyDB) is the reference
     LIST: (OURS, PYGEOAPI, FLOOR),
     DESCRIBE: (OURS, PYGEOAPI, FLOOR),
-    SYNC: (OURS, PYGEOAPI, PYGEOAPI_NO_JOBS, FLOOR),
+    SYNC: (OURS, PYGEOAPI, PYGEOAPI_HISTORY, PYGEOAPI_NO_JOBS, FLOOR),
     ASYNC: (OURS, PYGEOAPI),
 }
 TARGETS = {LIST: 3.0, DESCRIBE: 3.0, SYNC: 2.0}  # issue 12: this server's req/s over the reference's
@@ -88,6 +92,7 @@ EXECUTE = {"inputs": {"name": "World"}, "response": "document"}
 PENDING_TINYDB = ("accepted", "running")
 PYGEOAPI_ID = "greet"
 PRUNE_EVERY = 0.5  # s: pygeoapi's TinyDB file during sync runs (each job in it costs every request ~40 us)
+HISTORY = 1000  # jobs kept in the TinyDB file of PYGEOAPI_HISTORY (this server's store keeps every job)
 
 # The harness floor: what any WSGI application can reach under the same gunicorn, wrk and machine. It
 # answers this server's own bytes (read once at start) without looking at the request; an execution forks
@@ -306,10 +311,12 @@ class Ours(Target):
 class Pygeoapi(Target):
     process_id = PYGEOAPI_ID
 
-    def __init__(self, name: str, server: Gunicorn, tinydb: Path | None) -> None:
+    def __init__(self, name: str, server: Gunicorn, tinydb: Path | None, history: int = 0) -> None:
         super().__init__(server, server.base)
         self.name = name
         self.tinydb = tinydb
+        self.history = history  # jobs the file is reset to: copies of a finished job of its own
+        self.kept = ""
 
     def _jobs(self) -> list[dict]:
         if self.tinydb is None:
@@ -331,11 +338,20 @@ class Pygeoapi(Target):
     def reset(self) -> None:
         if self.tinydb is None:
             return
+        if self.history and not self.kept:
+            jobs = [j for j in self._jobs() if j.get("status") == "successful"]
+            if not jobs:
+                raise RuntimeError(f"{self.name}: no finished job to keep copies of")
+            self.kept = json.dumps({"_default": {str(n): {**jobs[0], "identifier": f"kept-{n:06d}"}
+                                                 for n in range(1, self.history + 1)}})
         # pygeoapi takes a FileLock (flock) on "<db>.lock" around every TinyDB access: take it too
         with open(f"{self.tinydb}.lock", "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
-                self.tinydb.unlink(missing_ok=True)
+                if self.kept:
+                    self.tinydb.write_text(self.kept)
+                else:
+                    self.tinydb.unlink(missing_ok=True)
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
@@ -420,7 +436,7 @@ def our_server(directory: Path, workers: int, queue: int) -> Ours:
 
 
 def pygeoapi_server(name: str, directory: Path, workers: int, python: Path, processes: int,
-                    tinydb: bool) -> Pygeoapi:
+                    tinydb: bool, history: int = 0) -> Pygeoapi:
     """pygeoapi serving the greeting under ``processes`` ids, with the TinyDB manager or none."""
     directory.mkdir(parents=True)
     (directory / "bench_greet.py").write_text(PROCESSOR)
@@ -462,7 +478,7 @@ def pygeoapi_server(name: str, directory: Path, workers: int, python: Path, proc
     subprocess.run([str(python.parent / "pygeoapi"), "openapi", "generate", str(cfg), "--output-file",
                     str(openapi)], env=env, cwd=directory, check=True, capture_output=True)
     server.env = {"PYGEOAPI_CONFIG": str(cfg), "PYGEOAPI_OPENAPI": str(openapi)}
-    return Pygeoapi(name, server, db)
+    return Pygeoapi(name, server, db, history)
 
 
 EXPECT: dict[str, tuple[int, tuple[bytes, ...]]] = {
@@ -617,6 +633,8 @@ def main(argv: list[str] | None = None) -> int:
         _, _, listing = call(f"{ours.api}/processes")
         processes = len(json.loads(listing)["processes"])
         targets += [pygeoapi_server(PYGEOAPI, tmp / "pygeoapi", args.workers, python, processes, tinydb=True),
+                    pygeoapi_server(PYGEOAPI_HISTORY, tmp / "pygeoapi-history", args.workers, python, processes,
+                                    tinydb=True, history=HISTORY),
                     pygeoapi_server(PYGEOAPI_NO_JOBS, tmp / "pygeoapi-no-jobs", args.workers, python, processes,
                                     tinydb=False)]
         targets.append(floor_server(tmp / "floor", args.workers, ours))
@@ -697,7 +715,9 @@ def report(samples: dict[str, dict[str, list[Sample]]], ops: list[str], async_re
                     met = value >= TARGETS[op]
                     failed |= not met and name == PYGEOAPI
                     target = f">= {TARGETS[op]:g}x {'met' if met else 'MISSED'}"
-                    if name != PYGEOAPI:
+                    if name == PYGEOAPI_HISTORY:
+                        target += f" (for information: {HISTORY:,} earlier jobs in its file)"
+                    elif name != PYGEOAPI:
                         target += " (for information: not the same work)"
             print(f"| {op} | {name} | {median(name, op, 'rps'):.0f} | {median(name, op, 'p50_ms'):.1f} | "
                   f"{median(name, op, 'p99_ms'):.1f} | {median(name, op, 'cpu_ms'):.1f} | {ratio} | {rounds} | "
