@@ -369,6 +369,9 @@ def main(argv: list[str] | None = None) -> int:
     except NoApplicableCode as exc:
         print(f"pywps: {exc.description or exc}", file=sys.stderr)
         return 1
+    except BrokenPipeError:  # `pywps jobs list | head`: the reader is gone, which is no error worth a traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # and the final flush must not raise
+        return 1
 
 
 if __name__ == "__main__":
