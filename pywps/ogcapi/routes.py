@@ -61,6 +61,27 @@ def install(app: Flask, config: Config, dispatcher: Any) -> None:
     api = Api(config, dispatcher)
     api.register(app)
     app.extensions.setdefault("pywps", {})["ogcapi"] = api
+    app.wsgi_app = public_path(app.wsgi_app, config.ogcapi.path)  # type: ignore[method-assign]
+
+
+def public_path(inner: Callable, path: str) -> Callable:
+    """Route OGC API requests by their public path, whatever the application is mounted under.
+
+    ``[ogcapi] url`` names the path clients see (``/ogcapi/``). Mounted below a prefix (Apache's
+    ``WSGIScriptAlias /ogcapi``, ``SCRIPT_NAME=/ogcapi``), the application would see only the rest of it;
+    a request whose ``SCRIPT_NAME`` + ``PATH_INFO`` lies under that path is routed by the whole. One mounted
+    elsewhere (``/wps/ogcapi/`` under ``WSGIScriptAlias /wps``) is routed as before."""
+    bare = path.rstrip("/")
+
+    def routed(environ: dict, start_response: Callable) -> Any:
+        script = environ.get("SCRIPT_NAME", "")
+        if script:
+            full = script + environ.get("PATH_INFO", "")
+            if full == bare or full.startswith(path):
+                environ["SCRIPT_NAME"], environ["PATH_INFO"] = "", full
+        return inner(environ, start_response)
+
+    return routed
 
 
 class Api:

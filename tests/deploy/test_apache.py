@@ -36,6 +36,7 @@ from tests.deploy.conftest import (
 
 ENV_FILE = Path(os.environ.get("PYWPS_TEST_APACHE_ENV", "/var/lib/pywps-apache-ci/test.env"))
 APACHECTL = "/usr/sbin/apache2ctl"
+JSON_TYPE = "application/json"
 DOCS_CONF = Path(__file__).resolve().parents[2] / "docs" / "apache" / "pywps.conf"
 
 
@@ -210,6 +211,31 @@ def test_capabilities_sync_async_and_outputs_served_by_apache(apache: Apache):
     assert refused.status_code == 403 and "NOT-FOR-CLIENTS" not in refused.text
 
 
+def test_ogc_api_answers_at_its_public_path_with_links_there(apache: Apache):
+    """docs/apache/pywps.conf mounts the application at /ogcapi too: its links, Location and results work."""
+    base = f"{apache.url}/ogcapi/"
+    landing = requests.get(base, headers={"Accept": JSON_TYPE}, timeout=30)
+    assert landing.status_code == 200, landing.text
+    hrefs = [link["href"] for link in landing.json()["links"]]
+    assert hrefs and all(h.startswith(base) for h in hrefs), hrefs
+    for href in hrefs:
+        assert requests.get(href, headers={"Accept": JSON_TYPE}, timeout=30).status_code in (200, 403), href
+    described = requests.get(f"{base}processes/say_hello", timeout=30)
+    assert described.status_code == 200 and described.json()["id"] == "say_hello"
+    execution = f"{base}processes/say_hello/execution"
+    sync = requests.post(execution, json={"inputs": {"name": "OGC"}}, timeout=60)
+    assert sync.status_code == 200 and "Hello OGC" in sync.text, sync.text
+    submitted = requests.post(execution, json={"inputs": {"name": "later"}}, headers={"Prefer": "respond-async"},
+                              timeout=60)
+    assert submitted.status_code == 201, submitted.text
+    location = submitted.headers["Location"]
+    assert location.startswith(f"{base}jobs/")
+    wait_until(lambda: requests.get(location, timeout=30).json()["status"] == "successful", 60, what=location)
+    results = requests.get(f"{location}/results", timeout=30)
+    assert results.status_code == 200 and "Hello later" in results.text
+    assert requests.get(f"{apache.url}/ogcapi", timeout=30, allow_redirects=False).status_code in (200, 308)
+
+
 def test_failed_process_names_the_job_and_is_logged(apache: Apache):
     offset = apache.log_size()
     resp = requests.get(execute_url(apache.wps, "fail"), timeout=60)
@@ -313,8 +339,8 @@ def test_client_errors_leave_no_traceback_in_the_error_log(apache: Apache):
 
 def _pywps4_layout(text: str) -> str:
     """docs/apache/pywps.conf with the application group set the PyWPS 4 way: inside <Directory>."""
-    text = text.replace("WSGIScriptAlias /wps ${PYWPS_ETC}/pywps.wsgi process-group=pywps application-group=%{GLOBAL}",
-                        "WSGIScriptAlias /wps ${PYWPS_ETC}/pywps.wsgi")
+    groups = " process-group=pywps application-group=%{GLOBAL}"
+    text = re.sub(r"^(WSGIScriptAlias /\w+ \S+pywps\.wsgi)" + re.escape(groups) + "$", r"\1", text, flags=re.M)
     return text.replace("    <Files pywps.wsgi>",
                         "    WSGIProcessGroup pywps\n    WSGIApplicationGroup %{GLOBAL}\n    <Files pywps.wsgi>")
 

@@ -25,6 +25,20 @@ def test_base_path_without_slash_redirects(api):
     assert resp.status_code == 308 and resp.headers["Location"].endswith("/ogcapi/")
 
 
+@pytest.mark.parametrize("script, path", [("/ogcapi", "/processes/say_hello"), ("/ogcapi/processes", "/say_hello"),
+                                          ("/wps", "/ogcapi/processes/say_hello"), ("", "/ogcapi/processes/say_hello")])
+def test_routed_by_its_public_path_whatever_the_mount(api, script, path):
+    """Apache's WSGIScriptAlias /ogcapi makes SCRIPT_NAME=/ogcapi: the request is routed by the whole path."""
+    resp = api.client.get(path, environ_overrides={"SCRIPT_NAME": script}, headers={"Accept": "application/json"})
+    assert resp.status_code == 200 and json.loads(resp.get_data())["id"] == "say_hello"
+
+
+def test_mounted_elsewhere_the_wps_is_untouched(api):
+    resp = api.client.get("/", query_string="service=WPS&request=GetCapabilities",
+                          environ_overrides={"SCRIPT_NAME": "/wps"})
+    assert resp.status_code == 200 and b"Capabilities" in resp.get_data()
+
+
 def test_conformance_declares_every_class(api):
     doc = check_response(api.get("conformance"), "confClasses")
     for name in ("core", "ogc-process-description", "json", "html", "oas30", "job-list", "dismiss", "callback"):
