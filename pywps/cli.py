@@ -287,7 +287,10 @@ def cmd_jobs(args: argparse.Namespace) -> int:
     if args.action == "show":
         print(json.dumps(job_details(job, config), indent=2))
         return 0
-    action, wanted = {"cancel": (dispatcher.dismiss, "dismissed"), "pause": (dispatcher.pause, "paused"),
+    def cancel(job_id: str) -> Any:
+        return dispatcher.dismiss(job_id, reason="Job cancelled by the operator")
+
+    action, wanted = {"cancel": (cancel, "dismissed"), "pause": (dispatcher.pause, "paused"),
                       "resume": (dispatcher.resume, "started")}[args.action]
     before = job.status.value
     job = action(args.id)
