@@ -61,9 +61,11 @@ class MultiProcessing(Processing):
 
     def __init__(self, settings: ProcessingSettings, job_config: Config | None = None) -> None:
         super().__init__(settings)
-        self._exits: dict[int, int] = {}
-        self._ended: dict[int, threading.Event] = {}
-        self._lost_status: dict[int, str] = {}   # why an exit code is unknown (its fork server died)
+        # keyed by (pid, start time), a process's identity: pids are reused (pid_max is 32768 by default),
+        # so a new job must never find the exit of an earlier one that had its pid
+        self._exits: dict[tuple[int, str], int] = {}
+        self._ended: dict[tuple[int, str], threading.Event] = {}
+        self._lost_status: dict[tuple[int, str], str] = {}   # why an exit code is unknown (fork server died)
         self._lock = threading.Lock()
         #: what a forked job sees through get_config_value: the server's configuration for jobs (no
         #: credentials, no server paths), set by the dispatcher
@@ -150,7 +152,7 @@ class MultiProcessing(Processing):
             else:
                 with self._lock:
                     if not ended.is_set():
-                        self._ended[pid] = ended
+                        self._ended[pid, started] = ended
                 return f"{_HOST}:{pid}:{started}"
         return self._fork_here(job, jobdir)
 
@@ -165,7 +167,7 @@ class MultiProcessing(Processing):
         started = start_time(pid, zombie=True) or "0"
         ended = threading.Event()
         with self._lock:
-            self._ended[pid] = ended
+            self._ended[pid, started] = ended
         threading.Thread(target=self._wait_child, args=(pid, started, ended), name=f"pywps-wait-{pid}",
                          daemon=True).start()
         return f"{_HOST}:{pid}:{started}"
@@ -181,13 +183,14 @@ class MultiProcessing(Processing):
 
     def _child_ended(self, ended: threading.Event, pid: int, started: str, code: int | None, why: str) -> None:
         """A job's process ended (reaped here, or by the fork server): record it and tell the dispatcher."""
+        key = (pid, started)
         with self._lock:
             if code is not None:
-                self._exits[pid] = code
-                self._lost_status.pop(pid, None)
+                self._exits[key] = code
+                self._lost_status.pop(key, None)
             elif why:
-                self._lost_status[pid] = why
-            self._ended.pop(pid, None)
+                self._lost_status[key] = why
+            self._ended.pop(key, None)
             for table in (self._exits, self._lost_status):
                 if len(table) > 10000:
                     table.pop(next(iter(table)))
@@ -202,34 +205,34 @@ class MultiProcessing(Processing):
         host, pid, started = handle.rsplit(":", 2)
         return host, int(pid), started
 
-    def _reap(self, pid: int) -> int | None:
+    def _reap(self, pid: int, started: str) -> int | None:
         """Our child's exit code once it has been collected; None while it runs or if not ours."""
         with self._lock:
-            return self._exits.get(pid)
+            return self._exits.get((pid, started))
 
     def poll(self, handle: str) -> RunnerStatus:
         host, pid, started = self._parse(handle)
         if host != _HOST:
             return RunnerStatus(RunnerState.LOST, message=f"the job ran on host {host}, not on {_HOST}")
-        code = self._reap(pid)
+        code = self._reap(pid, started)
         if code is not None:
             return RunnerStatus(RunnerState.EXITED, code, _describe_exit(code))
         state = _state(pid, started)
         if state is None or state == b"Z":
             with self._lock:
-                ended = self._ended.get(pid)
+                ended = self._ended.get((pid, started))
             # our child, ended but not yet collected: its exit status is on its way
-            if ended is not None and ended.wait(0.5) and (code := self._reap(pid)) is not None:
+            if ended is not None and ended.wait(0.5) and (code := self._reap(pid, started)) is not None:
                 return RunnerStatus(RunnerState.EXITED, code, _describe_exit(code))
             with self._lock:
-                why = self._lost_status.get(pid, "")
+                why = self._lost_status.get((pid, started), "")
             return RunnerStatus(RunnerState.EXITED, None, f"the job's process has ended{'; ' + why if why else ''}")
         return RunnerStatus(RunnerState.PAUSED if state == b"T" else RunnerState.RUNNING)
 
     def wait(self, handle: str, timeout: float | None = None) -> RunnerStatus:
-        host, pid, _ = self._parse(handle)
+        host, pid, started = self._parse(handle)
         with self._lock:
-            ended = self._ended.get(pid)
+            ended = self._ended.get((pid, started))
         if ended is not None and host == _HOST:
             ended.wait(timeout)
             return self.poll(handle)

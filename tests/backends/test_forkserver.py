@@ -177,6 +177,23 @@ def test_a_crash_and_a_cancel_are_reported_with_their_exit(make, tmp_path):
     assert zygote_pid(backend)  # the zygote is untouched
 
 
+@pytest.mark.parametrize("forkserver", ["true", "false"])
+def test_a_reused_pid_never_gets_the_exit_of_the_job_that_had_it_before(make, tmp_path, forkserver):
+    """pid_max is 32768 by default: after enough jobs a new one gets the pid of an old one, whose exit is
+    remembered. It is remembered by pid and start time, so the new job still runs."""
+    backend = make(ready=forkserver == "true", forkserver=forkserver)
+    ticker = next(p for p in hostile.testing_processes() if p.identifier == "hostile_ticker")
+    handle, jobdir = start(backend, tmp_path, ticker, seconds="60")
+    wait_for(lambda: ticks(jobdir) > 0, 30, 0.05)
+    _, pid, started = handle.rsplit(":", 2)
+    earlier = str(int(started) - 100)
+    backend._child_ended(threading.Event(), int(pid), earlier, 0, "")  # the job that had this pid before
+    assert backend.poll(handle).state == RunnerState.RUNNING
+    assert backend.poll(handle.replace(f":{started}", f":{earlier}")).state == RunnerState.EXITED
+    backend.cancel(handle)
+    assert backend.wait(handle, 30).exit_code == -signal.SIGKILL
+
+
 def test_a_killed_zygote_is_replaced_and_its_running_job_followed_to_the_end(make, tmp_path):
     backend = make()
     first = zygote_pid(backend)
