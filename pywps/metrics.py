@@ -83,6 +83,7 @@ class HttpCounters:
         self.directory = directory
         self._counts: Counter[tuple[str, str]] = Counter()
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()  # one writer of the file at a time (a request and the timer)
         self._last_flush = 0.0
         self._pid = os.getpid()
         self._timer: threading.Timer | None = None
@@ -108,18 +109,19 @@ class HttpCounters:
 
     def flush(self) -> None:
         """Write this process's counters (atomically; a failure only delays them)."""
-        with self._lock:
-            data = [[op, status, n] for (op, status), n in self._counts.items()]
-            self._last_flush = time.monotonic()
-        if not data:
-            return
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            tmp = self._own_file.with_suffix(".tmp")
-            tmp.write_text(json.dumps(data))
-            os.replace(tmp, self._own_file)
-        except OSError as exc:
-            log.warning("could not write the HTTP request counters to %s: %s", self.directory, exc)
+        with self._write_lock:
+            with self._lock:
+                data = [[op, status, n] for (op, status), n in self._counts.items()]
+                self._last_flush = time.monotonic()
+            if not data:
+                return
+            try:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                tmp = self._own_file.with_suffix(".tmp")
+                tmp.write_text(json.dumps(data))
+                os.replace(tmp, self._own_file)
+            except OSError as exc:
+                log.warning("could not write the HTTP request counters to %s: %s", self.directory, exc)
 
     def totals(self) -> Counter[tuple[str, str]]:
         """Every process's counters on this host (this one's as of now), folding in those of dead ones."""
