@@ -44,6 +44,7 @@ class Where(Process):
             cmdline = handle.read().replace(b"\\0", b" ").decode(errors="replace")
         report = {"pid": os.getpid(), "parent": parent, "parent_cmdline": cmdline, "grandparent": _parent(parent),
                   "web_stack": sorted(m for m in sys.modules if m.split(".")[0] in ("flask", "werkzeug", "sqlalchemy"))}
+        response.update_status("parent recorded", 10)
         time.sleep(float(request.inputs["nap"][0].data) if "nap" in request.inputs else 0)
         report["parent_after"] = os.getppid()
         response.outputs["report"].data = json.dumps(report)
@@ -177,6 +178,8 @@ def test_gunicorn_workers_each_fork_jobs_from_their_zygote_and_replace_a_killed_
         zygotes = lambda: [z for w in workers for z in zygotes_of(w)]  # noqa: E731
         busy = wait_until(lambda: [z for z in zygotes() if children(z)], 20, what="the job under a zygote")[0]
         worker = parent(busy)
+        wait_until(lambda: b"parent recorded" in requests.get(location, timeout=30).content, 20,
+                   what="the job has recorded who forked it")
         os.kill(busy, signal.SIGKILL)                        # the zygote dies with a job in flight
         seen = report_of(location)                           # the job finishes all the same
         assert seen["parent"] == busy and seen["grandparent"] == worker

@@ -128,9 +128,14 @@ def test_pages_in_chromium(browser, live_server):
     link = _until(lambda: browser.find_elements(By.CSS_SELECTOR, "a.result-link"), 30)[0]
     href = link.get_attribute("href")
     link.click()
-    downloaded = _until(lambda: [p for p in Path(browser.downloads).iterdir() if not p.name.endswith(".crdownload")],
-                        20)
-    assert downloaded[0].read_text() == "downloaded through the browser"
+    def downloaded() -> list[str] | None:  # Chromium may show the final name empty before the data is in
+        try:
+            return [p.read_text() for p in Path(browser.downloads).iterdir()
+                    if not p.name.endswith(".crdownload") and p.stat().st_size > 0]
+        except OSError:  # renamed while listed
+            return None
+
+    assert _until(downloaded, 20) == ["downloaded through the browser"]
     assert requests.get(href, timeout=10).text == "downloaded through the browser"
 
     # dismiss a running job
